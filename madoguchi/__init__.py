@@ -1,0 +1,1 @@
+"""madoguchi (窓口): an open-source digital ward office for Japanese municipalities."""

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.config.api import api
+
+admin.site.site_header = _("madoguchi 管理画面")
+admin.site.site_title = _("madoguchi 管理画面")
+admin.site.index_title = _("設定")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("madoguchi.accounts.urls")),
+    path("guide/", include("madoguchi.guide.urls")),
+    path("", include("madoguchi.catalog.urls")),
+]

@@ -1,0 +1,116 @@
+"""The audit log: who did what, to what, when and from where.
+
+Flow: a service calls ``audit_record`` inside its own ``transaction.atomic``; the
+record is appended under a row lock on ``AuditChainHead`` so that appends are
+serialized and each record's ``hash`` chains to the one before it. Records cannot be
+updated or deleted through the ORM, and on PostgreSQL a trigger refuses UPDATE and
+DELETE. ``audit_verify`` (``./run manage audit_verify``) recomputes the chain and
+reports every record that was altered, removed or inserted out of order.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from madoguchi.core.models import AuditChainHead, AuditEvent, User
+
+GENESIS = "0" * 64
+
+_request_ip: contextvars.ContextVar[str] = contextvars.ContextVar("audit_request_ip", default="")
+
+
+def set_request_ip(ip: str) -> contextvars.Token[str]:
+    return _request_ip.set(ip)
+
+
+def reset_request_ip(token: contextvars.Token[str]) -> None:
+    _request_ip.reset(token)
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    payload = {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "ip": event.ip_address,
+        "data": event.data,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + _canonical(event)).hexdigest()
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Append one record. Call it inside the service's transaction so that the
+    record exists exactly when the change it describes does."""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        event = AuditEvent(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor=actor if actor is not None and actor.pk else None,
+            actor_label=str(actor) if actor is not None and actor.pk else "",
+            action=action,
+            target_type=target._meta.label_lower if target is not None else "",
+            target_id=str(target.pk) if target is not None else "",
+            ip_address=ip_address if ip_address is not None else _request_ip.get(),
+            data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
+            prev_hash=head.hash,
+        )
+        event.hash = compute_hash(head.hash, event)
+        event.save(force_insert=True)
+        head.seq = event.seq
+        head.hash = event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    message: str
+
+
+def audit_verify() -> tuple[int, list[AuditProblem]]:
+    """Recompute the chain. Returns (records checked, problems found)."""
+    problems: list[AuditProblem] = []
+    prev_hash = GENESIS
+    expected_seq = 1
+    count = 0
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        count += 1
+        if event.seq != expected_seq:
+            problems.append(AuditProblem(event.seq, f"records {expected_seq}..{event.seq - 1} are missing (deleted)"))
+        if event.prev_hash != prev_hash:
+            problems.append(AuditProblem(event.seq, "prev_hash does not match the record before it"))
+        if compute_hash(event.prev_hash, event) != event.hash:
+            problems.append(AuditProblem(event.seq, "content was altered (hash mismatch)"))
+        prev_hash = event.hash
+        expected_seq = event.seq + 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    last_seq = expected_seq - 1
+    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
+        problems.append(
+            AuditProblem(last_seq, f"chain ends at #{last_seq} but the head records #{head.seq}: records were removed")
+        )
+    return count, problems

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from madoguchi.core.audit import audit_record, audit_verify
+from madoguchi.core.models import AuditEvent, Department, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _raw(sql: str, params: list[object]) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_no_update_delete")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER core_auditevent_no_update_delete")
+
+
+@pytest.fixture
+def staff() -> User:
+    return User.objects.create_user(username="s@example.jp", email="s@example.jp", password="x", kind="staff")
+
+
+def _three_records(staff: User) -> list[AuditEvent]:
+    dept = Department.objects.create(code="audit-test", name="監査テスト課")
+    return [
+        audit_record(actor=staff, action="resident.view", target=dept, data={"why": "窓口対応"}, ip_address="10.0.0.1"),
+        audit_record(actor=staff, action="case.assign", target=dept, data={"to": 3}),
+        audit_record(actor=None, action="system.import", data={"n": 80}),
+    ]
+
+
+def test_records_chain_to_each_other(staff: User) -> None:
+    first, second, third = _three_records(staff)
+    assert [first.seq, second.seq, third.seq] == [1, 2, 3]
+    assert second.prev_hash == first.hash and third.prev_hash == second.hash
+    assert first.actor_label and first.ip_address == "10.0.0.1"
+    assert audit_verify() == (3, [])
+
+
+def test_orm_cannot_change_or_delete_records(staff: User) -> None:
+    first, *_ = _three_records(staff)
+    first.action = "tampered"
+    with pytest.raises(PermissionError):
+        first.save()
+    with pytest.raises(PermissionError):
+        first.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=first.pk).update(action="x")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+
+
+def test_verify_detects_altered_record(staff: User) -> None:
+    _three_records(staff)
+    _raw("UPDATE core_auditevent SET data = %s WHERE seq = 2", ['{"to": 4}'])
+    count, problems = audit_verify()
+    assert count == 3
+    assert [p.seq for p in problems] == [2]
+    with pytest.raises(CommandError, match="FAILED"):
+        call_command("audit_verify")
+
+
+def test_verify_detects_deleted_record_in_the_middle(staff: User) -> None:
+    _three_records(staff)
+    _raw("DELETE FROM core_auditevent WHERE seq = 2", [])
+    _, problems = audit_verify()
+    assert any("missing" in p.message for p in problems)
+
+
+def test_verify_detects_deleted_last_record(staff: User) -> None:
+    _three_records(staff)
+    _raw("DELETE FROM core_auditevent WHERE seq = 3", [])
+    _, problems = audit_verify()
+    assert any("removed" in p.message for p in problems)
+
+
+def test_verify_command_passes_on_intact_log(staff: User, capsys: pytest.CaptureFixture[str]) -> None:
+    _three_records(staff)
+    call_command("audit_verify")
+    assert "3 records" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="database trigger exists on PostgreSQL only")
+def test_postgresql_refuses_update_in_the_database(staff: User) -> None:
+    from django.db import DatabaseError, transaction
+
+    _three_records(staff)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET action = 'x' WHERE seq = 1")
