@@ -30,3 +30,10 @@ def catalog(db: Any) -> None:
 
     if not Procedure.objects.exists():
         _import_catalog()
+
+
+def pytest_configure(config: Any) -> None:
+    from django.conf import settings
+
+    # Tests create many accounts; a fast hasher keeps them quick (never in production).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

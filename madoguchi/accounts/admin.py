@@ -1,6 +1,12 @@
 """The Django admin (in Japanese) for configuration: accounts and staff roles,
 departments, the resident registry, and a read-only view of the audit log.
 
+Every admin class is an ``AuditedAdmin`` (``core.admin_audit``): additions, changes
+(including a password set by an administrator) and deletions go into the audit log,
+and for the models holding personal data (accounts, households, residents,
+``audit_reads = True``) so does every opening of a record and every list or search,
+including the searches behind the autocomplete fields.
+
 The admin has no login of its own: ``admin.site.login`` sends people to the staff
 login (password, then TOTP when ``STAFF_REQUIRE_2FA`` is set), and
 ``admin.site.has_permission`` also requires the TOTP step, so the admin cannot be used
@@ -24,6 +30,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts import services, twofactor
+from madoguchi.core.admin_audit import AuditedAdmin
+from madoguchi.core.audit import audit_record
 from madoguchi.core.models import AuditEvent, Department, Household, Resident, StaffRole, User
 
 # -- the admin uses the staff login --------------------------------------------------
@@ -42,6 +50,31 @@ def _admin_has_permission(request: HttpRequest) -> bool:
 
 admin.site.login = _admin_login  # type: ignore[method-assign]
 admin.site.has_permission = _admin_has_permission  # type: ignore[method-assign]
+
+
+# -- audit of the autocomplete searches ------------------------------------------------
+class AutocompleteAuditedAdmin(AuditedAdmin):
+    """An ``AuditedAdmin`` that, with ``audit_reads``, also audits the searches the
+    admin's autocomplete widgets send to this model: they list records too, but do
+    not go through ``changelist_view``."""
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        result = super().get_search_results(request, queryset, search_term)
+        match = request.resolver_match
+        if self.audit_reads and match is not None and match.view_name == "admin:autocomplete":
+            user = request.user
+            audit_record(
+                actor=user if isinstance(user, User) else None,
+                action="personal_data.list",
+                data={
+                    "model": self.model._meta.label_lower,
+                    "query": request.GET.urlencode(),
+                    "via": "admin-autocomplete",
+                },
+            )
+        return result
 
 
 # -- accounts --------------------------------------------------------------------------
@@ -80,7 +113,8 @@ class StaffRoleInline(admin.TabularInline):
 
 
 @admin.register(User)
-class AccountAdmin(UserAdmin):
+class AccountAdmin(AutocompleteAuditedAdmin, UserAdmin):
+    audit_reads = True  # personal data: every view, list and search is audited
     form = AccountChangeForm
     add_form = AccountCreationForm
     ordering = ("email",)
@@ -131,7 +165,7 @@ class AccountAdmin(UserAdmin):
 
 # -- departments and the resident registry ---------------------------------------------
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedAdmin):
     list_display = ("code", "name", "location", "phone")
     search_fields = ("code", "name", "name_en")
     ordering = ("code",)
@@ -145,19 +179,23 @@ class ResidentInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(AutocompleteAuditedAdmin):
+    audit_reads = True  # personal data: every view, list and search is audited
     list_display = ("household_number", "postal_code", "address")
     search_fields = ("household_number", "address", "postal_code")
+    ordering = ("household_number",)
     inlines = (ResidentInline,)
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(AutocompleteAuditedAdmin):
+    audit_reads = True  # personal data: every view, list and search is audited
     list_display = ("resident_number", "family_name", "given_name", "full_name_kana", "birth_date", "sex", "household")
     list_filter = ("sex",)
     search_fields = ("resident_number", "family_name", "given_name", "family_name_kana", "given_name_kana")
     autocomplete_fields = ("household",)
     list_select_related = ("household",)
+    ordering = ("resident_number",)
 
     @admin.display(description=_("フリガナ"))
     def full_name_kana(self, obj: Resident) -> str:
@@ -166,7 +204,7 @@ class ResidentAdmin(admin.ModelAdmin):
 
 # -- the audit log: read only ----------------------------------------------------------
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(AuditedAdmin):
     list_display = ("seq", "at", "actor_label", "action", "target_type", "target_id", "ip_address")
     list_filter = ("action", "target_type")
     search_fields = ("action", "actor_label", "target_id")

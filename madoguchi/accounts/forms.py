@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from madoguchi.core.models import User
 
@@ -103,32 +104,62 @@ class LoginForm(GovFormMixin, forms.Form):
         return self.user
 
 
-class SignupForm(GovFormMixin, forms.Form):
-    email = _email_field("email")
-    password1 = forms.CharField(
-        label=_("パスワード"),
+PASSWORD_HELP = _("10文字以上にしてください。よく使われるパスワードや数字だけのパスワードは使えません。")
+
+
+def _new_password_fields(label: StrOrPromise) -> tuple[forms.CharField, forms.CharField]:
+    first = forms.CharField(
+        label=label,
         strip=False,
-        help_text=_("10文字以上にしてください。よく使われるパスワードや数字だけのパスワードは使えません。"),
+        help_text=PASSWORD_HELP,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": _("パスワードを入力してください")},
     )
-    password2 = forms.CharField(
+    second = forms.CharField(
         label=_("パスワード（確認のため、もう一度）"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": _("確認のため、パスワードをもう一度入力してください")},
     )
+    return first, second
+
+
+def _check_new_password(form: forms.Form, *, user: User, first: str, second: str) -> None:
+    """Django's password validators on ``first``, then that ``second`` matches."""
+    password1, password2 = form.cleaned_data.get(first), form.cleaned_data.get(second)
+    if password1:
+        try:
+            password_validation.validate_password(password1, user=user)
+        except ValidationError as exc:
+            form.add_error(first, exc)
+    if password1 and password2 and password1 != password2:
+        form.add_error(second, _("パスワードが一致しません。同じパスワードを入力してください"))
+
+
+class SignupForm(GovFormMixin, forms.Form):
+    email = _email_field("email")
+    password1, password2 = _new_password_fields(_("パスワード"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1:
-            try:
-                password_validation.validate_password(password1, user=User(email=cleaned.get("email") or ""))
-            except ValidationError as exc:
-                self.add_error("password1", exc)
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", _("パスワードが一致しません。同じパスワードを入力してください"))
+        _check_new_password(self, user=User(email=cleaned.get("email") or ""), first="password1", second="password2")
+        return cleaned
+
+
+class PasswordSetForm(GovFormMixin, forms.Form):
+    """The new password, from a password reset link. Built like Django's
+    ``SetPasswordForm`` (``PasswordSetForm(user, data)``) for ``PasswordResetConfirmView``;
+    the view saves through ``services.password_reset_complete``."""
+
+    new_password1, new_password2 = _new_password_fields(_("新しいパスワード"))
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        _check_new_password(self, user=self.user, first="new_password1", second="new_password2")
         return cleaned
 
 

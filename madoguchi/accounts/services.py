@@ -7,6 +7,15 @@ link to ``/accounts/verify/<token>/``. The token is ``django.core.signing`` data
 ``VERIFY_MAX_AGE`` (3 days). ``email_verify`` sets ``email_verified_at`` (and, for a
 change of address, the new address). Password login is refused until then.
 
+Password reset flow: ``password_reset_request`` mails a link to
+``/accounts/password/reset/<uid>/<token>/`` to a resident account that logs in with a
+password. The token is Django's ``default_token_generator`` (valid for
+``PASSWORD_RESET_TIMEOUT``; it stops working once the password, the address or the last
+login changes, so it is used once). Staff accounts, and card accounts without a
+password, get a mail saying how to proceed instead; unknown addresses get nothing, and
+the page shown is the same in every case. ``password_reset_complete`` sets the new
+password (which also ends the account's other sessions).
+
 Every state change is audited (``core.audit.audit_record``) in the same transaction;
 mail is queued as a task in that transaction too (``tasks.send_email``).
 """
@@ -17,13 +26,18 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import ngettext
 
 from madoguchi.accounts import tasks
 from madoguchi.accounts.identity.base import IdentityClaims
@@ -32,6 +46,7 @@ from madoguchi.accounts.selectors import (
     is_staff_account,
     resident_match_for_claims,
     user_get_by_email,
+    user_needs_email,
 )
 from madoguchi.core.audit import audit_record
 from madoguchi.core.models import User
@@ -39,6 +54,7 @@ from madoguchi.core.models import User
 VERIFY_SALT = "madoguchi.accounts.email-verify"
 VERIFY_MAX_AGE = dt.timedelta(days=3)
 RESEND_INTERVAL_SECONDS = 60
+PASSWORD_RESET_INTERVAL_SECONDS = 60
 
 
 class VerificationError(Exception):
@@ -59,6 +75,11 @@ class IdentityMatchError(Exception):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
+
+
+class PasswordResetNotAllowed(Exception):
+    """The account does not set its password through a mailed link (staff, card-only,
+    inactive); see :func:`password_reset_can_use`."""
 
 
 # -- mail ------------------------------------------------------------------------------
@@ -175,6 +196,93 @@ def email_verify(*, token: str) -> User:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email", "email_verified_at"])
         audit_record(actor=user, action="accounts.email_changed", target=user)
+    return user
+
+
+# -- password reset --------------------------------------------------------------------
+def _password_reset_period() -> str:
+    """How long a reset link works, in words (from ``PASSWORD_RESET_TIMEOUT``)."""
+    seconds = int(settings.PASSWORD_RESET_TIMEOUT)
+    if seconds >= 86400 and seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(count)d日", "%(count)d日", days) % {"count": days}
+    hours = max(1, seconds // 3600)
+    return ngettext("%(count)d時間", "%(count)d時間", hours) % {"count": hours}
+
+
+def password_reset_can_use(user: User) -> bool:
+    """Whether ``user`` may set a new password through a mailed link: an active
+    resident account that has a password and a real address."""
+    return (
+        user.is_active
+        and not is_staff_account(user)
+        and user.has_usable_password()
+        and not user.email.lower().endswith("@" + PLACEHOLDER_EMAIL_DOMAIN)
+    )
+
+
+def password_reset_url(*, user: User, base_url: str) -> str:
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return base_url + reverse("accounts:password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+
+
+def password_reset_request(*, email: str, base_url: str) -> bool:
+    """Mail a password reset link to the account registered with ``email``.
+
+    A resident account with a password gets the link; a staff account gets a mail
+    telling them to ask an administrator (staff accounts are managed there), and an
+    account that logs in only with the My Number Card gets a mail saying so. Unknown,
+    inactive and placeholder addresses get nothing. At most one mail a minute per
+    account. Returns whether a mail was queued; the caller must show the same page
+    either way, so that the form does not reveal who has an account."""
+    user = user_get_by_email(email)
+    if user is None or not user.is_active or user_needs_email(user):
+        return False
+    if not cache.add(f"accounts:password-reset:{user.pk}", 1, PASSWORD_RESET_INTERVAL_SECONDS):
+        return False
+    with transaction.atomic():
+        if password_reset_can_use(user):
+            _queue_mail(
+                to=user.email,
+                template="password_reset",
+                context={
+                    "reset_url": password_reset_url(user=user, base_url=base_url),
+                    "valid_period": _password_reset_period(),
+                },
+            )
+            reason = "link"
+        else:
+            reason = "staff" if is_staff_account(user) else "card"
+            _queue_mail(
+                to=user.email,
+                template="password_reset_unavailable",
+                context={"reason": reason, "login_url": base_url + reverse("accounts:login")},
+            )
+        audit_record(actor=None, action="accounts.password_reset_requested", target=user, data={"mail": reason})
+    return True
+
+
+def password_reset_complete(*, user: User, password: str) -> User:
+    """Set ``user``'s new password from a reset link (the caller has checked the
+    token and validated the password). Opening the mailed link proves the address, so
+    an unverified address becomes verified. Failed logins recorded for the address
+    are forgotten, so a locked-out resident can log in with the new password."""
+    if not password_reset_can_use(user):
+        raise PasswordResetNotAllowed(user.pk)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        fields = ["password"]
+        newly_verified = user.email_verified_at is None
+        if newly_verified:
+            user.email_verified_at = timezone.now()
+            fields.append("email_verified_at")
+        user.save(update_fields=fields)
+        audit_record(actor=user, action="accounts.password_reset", target=user)
+        if newly_verified:
+            audit_record(actor=user, action="accounts.email_verified", target=user, data={"via": "password_reset"})
+    axes_reset(username=user.email)
     return user
 
 

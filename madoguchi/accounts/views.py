@@ -5,6 +5,12 @@ Card through an identity provider), the staff TOTP step, logout.
   ``django.contrib.auth.authenticate(request=…)`` so django-axes counts failures and
   locks (``accounts/locked_out.html``). Residents must have verified their address;
   staff continue to the TOTP step when ``STAFF_REQUIRE_2FA`` is set (``twofactor``).
+- ``PasswordResetRequestView`` … ``PasswordResetCompleteView`` (``/accounts/password/
+  reset/…``): Django's password reset views with the forms and mail of this app. The
+  request page looks the same whether or not the address is registered; the mail is
+  queued as a task (``services.password_reset_request``); the link is Django's
+  one-time token, which ``PasswordResetConfirmView`` moves out of the URL into the
+  session before showing the form.
 - ``identity_start`` / ``identity_callback``: OpenID Connect with PKCE (see
   ``identity/base.py``); the callback checks ``state``, lets the plugin redeem the code
   and validate the ID token, and logs in the account of the matching resident.
@@ -13,17 +19,19 @@ Card through an identity provider), the staff TOTP step, logout.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -31,7 +39,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import services, twofactor
-from madoguchi.accounts.forms import EmailForm, LoginForm, SignupForm, TotpForm
+from madoguchi.accounts.forms import EmailForm, LoginForm, PasswordSetForm, SignupForm, TotpForm
 from madoguchi.accounts.identity import session as identity_session
 from madoguchi.accounts.identity.base import IdentityConfigurationError, IdentityError, IdentityProvider
 from madoguchi.accounts.identity.registry import register as identity_providers
@@ -42,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 SIGNUP_EMAIL_SESSION_KEY = "accounts_signup_email"
+RESET_REQUEST_EMAIL_SESSION_KEY = "accounts_password_reset_email"
 
 
 def _next_url(request: HttpRequest, default: str | None = None) -> str:
@@ -296,6 +305,52 @@ def email_change(request: HttpRequest) -> HttpResponseBase:
         "accounts/email_change.html",
         {"form": form, "needs_email": needs_email, "next": _next_url(request)},
     )
+
+
+# -- password reset --------------------------------------------------------------------
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Ask for a reset link. Always continues to the same page, registered or not."""
+
+    form_class = EmailForm  # type: ignore[assignment]
+    template_name = "accounts/password_reset_form.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: EmailForm) -> HttpResponse:  # type: ignore[override]
+        services.password_reset_request(email=form.cleaned_data["email"], base_url=_base_url(self.request))
+        self.request.session[RESET_REQUEST_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["email"] = self.request.session.get(RESET_REQUEST_EMAIL_SESSION_KEY, "")
+        return context
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Check the link, then ask for the new password. Only accounts that may reset
+    by mail (``services.password_reset_can_use``) have a usable link."""
+
+    form_class = PasswordSetForm  # type: ignore[assignment]
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_user(self, uidb64: str) -> User | None:
+        user = super().get_user(uidb64)
+        return user if isinstance(user, User) and services.password_reset_can_use(user) else None
+
+    def form_valid(self, form: PasswordSetForm) -> HttpResponse:  # type: ignore[override]
+        services.password_reset_complete(user=form.user, password=form.cleaned_data["new_password1"])
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        self.request.session.pop(RESET_REQUEST_EMAIL_SESSION_KEY, None)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 # -- identity providers (My Number Card) -----------------------------------------------

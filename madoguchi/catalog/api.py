@@ -7,7 +7,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from madoguchi.catalog.models import LifeEvent, Procedure
-from madoguchi.catalog.selectors import life_event_list, procedure_get, procedure_list
+from madoguchi.catalog.selectors import life_event_list, procedure_get, procedure_page
 
 router = Router(tags=["catalog"])
 
@@ -113,11 +113,12 @@ def list_procedures(request: HttpRequest, query: Query[ProcedureQuery]) -> Proce
     if not 1 <= query.limit <= 200 or query.offset < 0:
         raise HttpError(422, "limit は1〜200、offset は0以上で指定してください。")
     try:
-        results = procedure_list(q=query.q[:100], life_event=query.life_event)
+        count, page = procedure_page(
+            q=query.q[:100], life_event=query.life_event, offset=query.offset, limit=query.limit
+        )
     except LifeEvent.DoesNotExist as exc:
         raise HttpError(400, f"ライフイベント「{query.life_event}」はありません。") from exc
-    page = results[query.offset : query.offset + query.limit]
-    return ProcedureListOut(count=len(results), results=[_summary(p, request) for p in page])
+    return ProcedureListOut(count=count, results=[_summary(p, request) for p in page])
 
 
 @router.get("/procedures/{procedure_id}", response=ProcedureOut, summary="One procedure")

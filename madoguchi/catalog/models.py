@@ -1,6 +1,6 @@
 """The procedure catalog (手続き) and the life events (ライフイベント) that group them.
 
-The catalog is reference data: it is edited in ``catalog/data/catalog.yaml`` and
+The catalog is reference data: it is edited in ``catalog/data/procedures.yaml`` and ``life_events.yaml`` and
 loaded by ``catalog_import`` (see ``importer.py``); nothing else writes these tables.
 """
 

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 
 from django.db.models import Count, Max
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from madoguchi.catalog.models import CatalogImport, Procedure
 from madoguchi.core.japanese import normalize, reading
@@ -59,7 +59,7 @@ def _entry(proc: Procedure) -> IndexEntry:
     )
 
 
-def _term_score(entry: IndexEntry, term: str, term_reading: str) -> float:
+def _term_score(entry: IndexEntry, term: str, term_reading: str, fuzzy: float) -> float:
     if term in entry.names or term_reading in entry.readings:
         return EXACT
     if entry.names and term in entry.names[0]:
@@ -70,14 +70,8 @@ def _term_score(entry: IndexEntry, term: str, term_reading: str) -> float:
         return NAME_READING
     if term_reading and any(term_reading in r for r in entry.readings):
         return READING
-    if len(term_reading) >= 3 and entry.readings:
-        # The name counts a little more than a synonym.
-        best = max(
-            _fuzzy(term_reading, entry.readings[0]),
-            *(0.95 * _fuzzy(term_reading, r) for r in entry.readings[1:]),
-        )
-        if best >= FUZZY_MIN_RATIO:
-            return FUZZY * best / 100.0
+    if fuzzy >= FUZZY_MIN_RATIO:
+        return FUZZY * fuzzy / 100.0
     if term in entry.other or (term_reading and term_reading in entry.other_reading):
         return OTHER
     return 0.0
@@ -95,19 +89,45 @@ def _fuzzy(term: str, text: str) -> float:
 class SearchIndex:
     def __init__(self, entries: list[IndexEntry]) -> None:
         self.entries = entries
+        # All readings in one list for rapidfuzz's batch matching, with the entry each
+        # belongs to and a weight (the name counts a little more than a synonym).
+        self._readings: list[str] = []
+        self._owner: list[int] = []
+        self._weight: list[float] = []
+        for i, entry in enumerate(entries):
+            for j, text in enumerate(entry.readings):
+                self._readings.append(text)
+                self._owner.append(i)
+                self._weight.append(1.0 if j == 0 else 0.95)
+
+    def _fuzzy_scores(self, term_reading: str) -> dict[int, float]:
+        """Best fuzzy score per entry index, for entries scoring at least the minimum."""
+        best: dict[int, float] = {}
+        if len(term_reading) < 3:
+            return best
+        hits = process.extract(
+            term_reading, self._readings, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_MIN_RATIO, limit=None
+        )
+        for text, _score, k in hits:
+            score = _fuzzy(term_reading, text) * self._weight[k]
+            owner = self._owner[k]
+            if score > best.get(owner, 0.0):
+                best[owner] = score
+        return best
 
     def search(self, query: str, allowed: set[int] | None = None) -> list[int]:
-        terms = [t for t in (normalize(part) for part in query.replace("　", " ").split(" ")) if t]
+        terms = [t for t in (normalize(part) for part in query.replace("\u3000", " ").split(" ")) if t]
         if not terms:
             return []
         term_readings = [reading(t) for t in terms]
+        fuzzy = [self._fuzzy_scores(r) for r in term_readings]
         scored: list[tuple[float, int, int]] = []
-        for entry in self.entries:
+        for i, entry in enumerate(self.entries):
             if allowed is not None and entry.pk not in allowed:
                 continue
             total = 0.0
-            for term, term_reading in zip(terms, term_readings, strict=True):
-                score = _term_score(entry, term, term_reading)
+            for term, term_reading, term_fuzzy in zip(terms, term_readings, fuzzy, strict=True):
+                score = _term_score(entry, term, term_reading, term_fuzzy.get(i, 0.0))
                 if score == 0.0:
                     break
                 total += score

@@ -9,20 +9,38 @@ from madoguchi.catalog.models import LifeEvent, Procedure
 from madoguchi.catalog.search import get_index
 
 
-def procedure_list(*, q: str = "", life_event: str = "") -> list[Procedure]:
-    """Active procedures, filtered by life event code and ranked by the search query.
+def _active() -> QuerySet[Procedure]:
+    return Procedure.objects.filter(active=True)
+
+
+def procedure_ranking(*, q: str = "", life_event: str = "") -> list[int]:
+    """Primary keys of active procedures, filtered by life event code and, with a
+    query, ranked by relevance (else by department and name).
 
     Raises ``LifeEvent.DoesNotExist`` for an unknown life event code."""
-    qs: QuerySet[Procedure] = Procedure.objects.filter(active=True).select_related("department")
+    qs = _active()
     if life_event:
-        event = LifeEvent.objects.get(code=life_event)
-        qs = qs.filter(life_events=event)
+        qs = qs.filter(life_events=LifeEvent.objects.get(code=life_event))
     if not q.strip():
-        return list(qs.order_by("department__code", "name"))
+        return list(qs.order_by("department__code", "name").values_list("pk", flat=True))
     allowed = set(qs.values_list("pk", flat=True)) if life_event else None
-    ranked = get_index().search(q, allowed=allowed)
-    by_pk = {p.pk: p for p in qs.filter(pk__in=ranked)}
-    return [by_pk[pk] for pk in ranked if pk in by_pk]
+    return get_index().search(q, allowed=allowed)
+
+
+def procedure_page(
+    *, q: str = "", life_event: str = "", offset: int = 0, limit: int = 50
+) -> tuple[int, list[Procedure]]:
+    """(number of matches, the procedures from ``offset`` up to ``limit`` of them, in order)."""
+    ranked = procedure_ranking(q=q, life_event=life_event)
+    window = ranked[offset : offset + limit]
+    by_pk = _active().select_related("department").in_bulk(window)
+    return len(ranked), [by_pk[pk] for pk in window if pk in by_pk]
+
+
+def procedure_list(*, q: str = "", life_event: str = "") -> list[Procedure]:
+    """Every match, in order."""
+    count, items = procedure_page(q=q, life_event=life_event, limit=10**6)
+    return items
 
 
 def procedure_get(*, code: str) -> Procedure:

@@ -6,9 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from madoguchi.catalog.models import LifeEvent
-from madoguchi.catalog.selectors import life_event_list, procedure_get, procedure_list
+from madoguchi.catalog.selectors import life_event_list, procedure_get, procedure_page
 
 MAX_QUERY = 100
+PAGE_SIZE = 200
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -19,8 +20,8 @@ def procedure_list_view(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:MAX_QUERY]
     event_code = request.GET.get("life_event", "")
     event = LifeEvent.objects.filter(code=event_code).first() if event_code else None
-    procedures = procedure_list(q=q, life_event=event.code if event else "")
-    context = {"q": q, "event": event, "events": life_event_list(), "procedures": procedures}
+    count, procedures = procedure_page(q=q, life_event=event.code if event else "", limit=PAGE_SIZE)
+    context = {"q": q, "event": event, "events": life_event_list(), "procedures": procedures, "count": count}
     template = "catalog/_results.html" if request.headers.get("HX-Request") else "catalog/procedure_list.html"
     return render(request, template, context)
 

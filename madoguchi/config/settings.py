@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from madoguchi.config.env import env_bool, env_int, env_list, env_secret, env_str
 
@@ -123,12 +122,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_VERBOSE = False
 
 # Staff must use TOTP two-factor authentication outside the demo.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", MADOGUCHI_ENV == "production")
 
 LANGUAGE_CODE = "ja"
-LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+# Each language is named in itself (an endonym), as a language switch should show it.
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "madoguchi" / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
@@ -188,7 +189,7 @@ CATALOG_DIR = Path(env_str("CATALOG_DIR", str(BASE_DIR / "madoguchi" / "catalog"
 
 # Identity providers (OpenID Connect authorization code + PKCE). The demo provider
 # runs inside madoguchi and stands in for デジタル認証アプリ.
-IDENTITY_PROVIDERS = env_list("IDENTITY_PROVIDERS", ["demo"])
+IDENTITY_PROVIDERS = env_list("IDENTITY_PROVIDERS", [] if MADOGUCHI_ENV == "production" else ["demo"])
 OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "madoguchi-demo")
 OIDC_CLIENT_SECRET = env_secret("OIDC_CLIENT_SECRET", "")
 OIDC_ISSUER = env_str("OIDC_ISSUER", "")

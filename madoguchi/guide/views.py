@@ -154,7 +154,7 @@ def checklist(request: HttpRequest, event_code: str) -> HttpResponseBase:
     if result is None:
         return redirect(f"{reverse('guide:ask', args=[event.code])}?{request.GET.urlencode()}")
     query = request.GET.urlencode()
-    return render(
+    response = render(
         request,
         "guide/checklist.html",
         {
@@ -166,6 +166,11 @@ def checklist(request: HttpRequest, event_code: str) -> HttpResponseBase:
             "edit_url": f"{reverse('guide:ask', args=[event.code])}?{_query(request.GET.get('date'), {})}",
         },
     )
+    if request.headers.get("HX-Request"):
+        # Reached through the boosted wizard's redirect: show the checklist's own
+        # (shareable) URL in the address bar, not the last question's.
+        response["HX-Push-Url"] = request.get_full_path()
+    return response
 
 
 def checklist_print(request: HttpRequest, event_code: str) -> HttpResponseBase:

@@ -19,6 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems: list[str] = []
+        for code, _name in settings.LANGUAGES:
+            if code != settings.LANGUAGE_CODE and not any(
+                (Path(d) / code / "LC_MESSAGES" / "django.po").exists() for d in settings.LOCALE_PATHS
+            ):
+                problems.append(f"no translation catalog for {code}: run makemessages -l {code}")
         for locale_dir in settings.LOCALE_PATHS:
             for po_path in sorted(Path(locale_dir).glob("*/LC_MESSAGES/*.po")):
                 po = polib.pofile(str(po_path))
