@@ -39,8 +39,7 @@ def procedure_page(
 
 def procedure_list(*, q: str = "", life_event: str = "") -> list[Procedure]:
     """Every match, in order."""
-    count, items = procedure_page(q=q, life_event=life_event, limit=10**6)
-    return items
+    return procedure_page(q=q, life_event=life_event, limit=10**6)[1]
 
 
 def procedure_get(*, code: str) -> Procedure:
