@@ -16,16 +16,17 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from django.db import transaction
+from django.db import models, transaction
 from jsonschema import Draft202012Validator
 
 from madoguchi.catalog.models import CatalogImport, GuideRule, LifeEvent, Procedure
 from madoguchi.core.japanese import reading
 from madoguchi.core.models import Department
 
+M = TypeVar("M", bound=models.Model)
 PROCEDURES_FILE = "procedures.yaml"
 LIFE_EVENTS_FILE = "life_events.yaml"
 CHANNELS = ["online", "counter", "post", "kiosk"]
@@ -399,22 +400,46 @@ def catalog_import(*, directory: Path, dry_run: bool = False) -> ImportReport:
     return report
 
 
+def _upsert(
+    model: type[M],
+    existing: dict[str, M],
+    *,
+    code: str,
+    values: dict[str, Any],
+    kind: str,
+    report: ImportReport,
+    stamp: dict[str, Any] | None = None,
+) -> M:
+    """Create the row with ``code``, or write only the fields that differ. ``stamp``
+    fields (e.g. the catalog version) are written with a creation or a change only."""
+    stamp = stamp or {}
+    obj = existing.get(code)
+    if obj is None:
+        obj = model._default_manager.create(code=code, **values, **stamp)
+        report.add(report.created, kind, code)
+    elif changed := _apply(obj, values):
+        _apply(obj, stamp)
+        obj.save(update_fields=[*changed, *stamp])
+        report.add(report.updated, kind, code)
+    else:
+        report.unchanged[kind] = report.unchanged.get(kind, 0) + 1
+    return obj
+
+
 def _import_departments(rows: list[Any], report: ImportReport) -> dict[str, Department]:
     existing = {d.code: d for d in Department.objects.all()}
-    result: dict[str, Department] = {}
-    for row in rows:
-        values = {k: row.get(k, "") for k in ("name", "name_en", "location", "location_en", "phone")}
-        dept = existing.get(row["code"])
-        if dept is None:
-            dept = Department.objects.create(code=row["code"], **values)
-            report.add(report.created, "department", dept.code)
-        elif changed := _apply(dept, values):
-            dept.save(update_fields=changed)
-            report.add(report.updated, "department", dept.code)
-        else:
-            report.unchanged["department"] = report.unchanged.get("department", 0) + 1
-        result[dept.code] = dept
-    return result
+    fields = ("name", "name_en", "location", "location_en", "phone")
+    return {
+        row["code"]: _upsert(
+            Department,
+            existing,
+            code=row["code"],
+            values={k: row.get(k, "") for k in fields},
+            kind="department",
+            report=report,
+        )
+        for row in rows
+    }
 
 
 def _procedure_values(row: Any, department: Department, version: str) -> dict[str, Any]:
@@ -457,17 +482,15 @@ def _import_procedures(
     existing = {p.code: p for p in Procedure.objects.all()}
     result: dict[str, Procedure] = {}
     for row in rows:
-        values = _procedure_values(row, departments[row["department"]], version)
-        proc = existing.get(row["code"])
-        if proc is None:
-            proc = Procedure.objects.create(code=row["code"], catalog_version=version, **values)
-            report.add(report.created, "procedure", proc.code)
-        elif changed := _apply(proc, values):
-            proc.catalog_version = version
-            proc.save(update_fields=[*changed, "catalog_version"])
-            report.add(report.updated, "procedure", proc.code)
-        else:
-            report.unchanged["procedure"] = report.unchanged.get("procedure", 0) + 1
+        proc = _upsert(
+            Procedure,
+            existing,
+            code=row["code"],
+            values=_procedure_values(row, departments[row["department"]], version),
+            kind="procedure",
+            report=report,
+            stamp={"catalog_version": version},
+        )
         result[proc.code] = proc
     for code, proc in existing.items():
         if code not in result and proc.active:
@@ -498,15 +521,7 @@ def _import_events(rows: list[Any], procedures: dict[str, Procedure], report: Im
                 )
             },
         }
-        event = existing.get(row["code"])
-        if event is None:
-            event = LifeEvent.objects.create(code=row["code"], **values)
-            report.add(report.created, "life_event", event.code)
-        elif changed := _apply(event, values):
-            event.save(update_fields=changed)
-            report.add(report.updated, "life_event", event.code)
-        else:
-            report.unchanged["life_event"] = report.unchanged.get("life_event", 0) + 1
+        event = _upsert(LifeEvent, existing, code=row["code"], values=values, kind="life_event", report=report)
         seen.add(event.code)
         _import_rules(event, row["rules"], procedures, report)
     for code, event in existing.items():

@@ -10,6 +10,8 @@ on, or shows the page again with the error.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -139,28 +141,36 @@ def _render_question_page(
     )
 
 
-def _checklist_from_request(request: HttpRequest, event: LifeEvent) -> Checklist | None:
-    date_text, answers = _state(request.GET)
-    event_date = parse_date(date_text) if date_text else None
-    try:
-        return build_checklist(event, answers, event_date)
-    except GuideError:
-        return None
+def _with_checklist(
+    view: Callable[[HttpRequest, Checklist], HttpResponseBase],
+) -> Callable[[HttpRequest, str], HttpResponseBase]:
+    """Build the checklist from the query string for ``view``; with incomplete or
+    invalid answers, go back to the questions instead."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, event_code: str) -> HttpResponseBase:
+        event = life_event_get(code=event_code)
+        date_text, answers = _state(request.GET)
+        event_date = parse_date(date_text) if date_text else None
+        try:
+            result = build_checklist(event, answers, event_date)
+        except GuideError:
+            return redirect(f"{reverse('guide:ask', args=[event.code])}?{request.GET.urlencode()}")
+        return view(request, result)
+
+    return wrapper
 
 
-def checklist(request: HttpRequest, event_code: str) -> HttpResponseBase:
-    event = life_event_get(code=event_code)
-    result = _checklist_from_request(request, event)
-    if result is None:
-        return redirect(f"{reverse('guide:ask', args=[event.code])}?{request.GET.urlencode()}")
-    query = request.GET.urlencode()
+@_with_checklist
+def checklist(request: HttpRequest, result: Checklist) -> HttpResponseBase:
+    event = result.event
     response = render(
         request,
         "guide/checklist.html",
         {
             "checklist": result,
             "event": event,
-            "query": query,
+            "query": request.GET.urlencode(),
             "share_url": request.build_absolute_uri(),
             "printing": False,
             "edit_url": f"{reverse('guide:ask', args=[event.code])}?{_query(request.GET.get('date'), {})}",
@@ -173,33 +183,23 @@ def checklist(request: HttpRequest, event_code: str) -> HttpResponseBase:
     return response
 
 
-def checklist_print(request: HttpRequest, event_code: str) -> HttpResponseBase:
-    event = life_event_get(code=event_code)
-    result = _checklist_from_request(request, event)
-    if result is None:
-        return redirect(f"{reverse('guide:ask', args=[event.code])}?{request.GET.urlencode()}")
-    return render(request, "guide/checklist_print.html", {"checklist": result, "event": event, "printing": True})
+@_with_checklist
+def checklist_print(request: HttpRequest, result: Checklist) -> HttpResponseBase:
+    return render(request, "guide/checklist_print.html", {"checklist": result, "event": result.event, "printing": True})
 
 
-def checklist_pdf(request: HttpRequest, event_code: str) -> HttpResponseBase:
-    event = life_event_get(code=event_code)
-    result = _checklist_from_request(request, event)
-    if result is None:
-        return redirect(f"{reverse('guide:ask', args=[event.code])}?{request.GET.urlencode()}")
+@_with_checklist
+def checklist_pdf(request: HttpRequest, result: Checklist) -> HttpResponseBase:
     response = HttpResponse(documents.checklist_pdf(result), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="checklist-{event.code}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="checklist-{result.event.code}.pdf"'
     return response
 
 
-def checklist_ics(request: HttpRequest, event_code: str) -> HttpResponseBase:
-    event = life_event_get(code=event_code)
-    result = _checklist_from_request(request, event)
-    if result is None:
-        return redirect(f"{reverse('guide:ask', args=[event.code])}?{request.GET.urlencode()}")
-    response = HttpResponse(
-        documents.checklist_ics(result, request.build_absolute_uri()), content_type="text/calendar; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="checklist-{event.code}.ics"'
+@_with_checklist
+def checklist_ics(request: HttpRequest, result: Checklist) -> HttpResponseBase:
+    calendar = documents.checklist_ics(result, request.build_absolute_uri())
+    response = HttpResponse(calendar, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="checklist-{result.event.code}.ics"'
     return response
 
 
