@@ -9,7 +9,9 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from madoguchi.catalog.api import router as catalog_router
+from madoguchi.forms.api import router as forms_router
 from madoguchi.guide.api import router as guide_router
+from madoguchi.payments.api import router as payments_router
 
 api = NinjaAPI(
     title="madoguchi API",
@@ -30,3 +32,5 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 api.add_router("/", catalog_router)
 api.add_router("/", guide_router)
+api.add_router("/", forms_router)
+api.add_router("/", payments_router)

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "madoguchi.accounts",
     "madoguchi.catalog",
     "madoguchi.guide",
+    "madoguchi.forms",
+    "madoguchi.notifications",
+    "madoguchi.payments",
     "madoguchi.demo",
 ]
 

@@ -14,5 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("madoguchi.accounts.urls")),
     path("guide/", include("madoguchi.guide.urls")),
+    path("forms/", include("madoguchi.forms.urls")),
+    path("payments/", include("madoguchi.payments.urls")),
     path("", include("madoguchi.catalog.urls")),
 ]
