@@ -37,3 +37,5 @@ def pytest_configure(config: Any) -> None:
 
     # Tests create many accounts; a fast hasher keeps them quick (never in production).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test process keeps its own cache, so parallel workers do not share state.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

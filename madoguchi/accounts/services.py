@@ -17,7 +17,8 @@ the page shown is the same in every case. ``password_reset_complete`` sets the n
 password (which also ends the account's other sessions).
 
 Every state change is audited (``core.audit.audit_record``) in the same transaction;
-mail is queued as a task in that transaction too (``tasks.send_email``).
+mail is queued as a task in that transaction too (``tasks.send_email``), which the
+worker hands to the notifications outbox for delivery with retries.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _queue_mail(*, to: str, template: str, context: dict[str, Any]) -> None:
     context = {"ward_name": settings.WARD_NAME_EN if english else settings.WARD_NAME, **context}
     subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
     body = render_to_string(f"accounts/email/{template}_body.txt", context)
-    tasks.send_email.enqueue(subject=subject, body=body, to=[to])
+    tasks.send_email.enqueue(subject=subject, body=body, to=[to], language=translation.get_language() or "")
 
 
 def email_verification_token(*, user: User, email: str) -> str:

@@ -1,0 +1,1 @@
+"""Payment-provider plugins: ``base.py`` (the contract), ``registry.py``, one module per provider."""
