@@ -23,6 +23,7 @@ from django.db import models, transaction
 from jsonschema import Draft202012Validator
 
 from madoguchi.catalog.models import CatalogImport, GuideRule, LifeEvent, Procedure
+from madoguchi.core.datafiles import DataFileError
 from madoguchi.core.japanese import reading
 from madoguchi.core.models import Department
 
@@ -187,15 +188,8 @@ LIFE_EVENTS_SCHEMA: dict[str, Any] = {
 }
 
 
-class CatalogError(Exception):
+class CatalogError(DataFileError):
     """A problem in a catalog file; nothing was imported."""
-
-    def __init__(self, file: str, line: int | None, message: str) -> None:
-        self.file = file
-        self.line = line
-        self.message = message
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {message}")
 
 
 class _LineDict(dict[str, Any]):

@@ -218,6 +218,19 @@ OIDC_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT", "")
 OIDC_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT", "")
 OIDC_JWKS_URI = env_str("OIDC_JWKS_URI", "")
 
+# Encryption of sensitive fields (マイナンバー): comma-separated keys, newest first; old
+# keys still decrypt (rotation). Without it, a key derived from SECRET_KEY is used.
+FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY")
+
+# Application form definitions imported by `./run manage forms_import`.
+FORMS_DIR = env_str("FORMS_DIR", str(BASE_DIR / "madoguchi" / "forms" / "data"))
+
+# Payments: the provider used by default, and the sandbox provider's webhook secret
+# (derived from SECRET_KEY when empty) and, behind a proxy, its webhook URL.
+PAYMENT_DEFAULT_PROVIDER = env_str("PAYMENT_DEFAULT_PROVIDER", "sandbox")
+PAYMENT_SANDBOX_SECRET = env_secret("PAYMENT_SANDBOX_SECRET")
+PAYMENT_SANDBOX_WEBHOOK_URL = env_str("PAYMENT_SANDBOX_WEBHOOK_URL")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.catalog.importer import ImportReport, catalog_import
+from madoguchi.forms.importer import FormsReport, forms_import
 from madoguchi.core.models import Department, Household, Resident, StaffRole, User
 
 RESIDENT_PASSWORD = "demo-kumin-2026"  # noqa: S105 - published demo login
@@ -76,6 +77,7 @@ STAFF_ROLES = ["tanto", "kakaricho", "kacho"]
 @dataclass
 class DemoReport:
     catalog: ImportReport
+    forms: FormsReport
     residents: int
     staff: int
 
@@ -100,6 +102,7 @@ def _user(email: str, *, name: str, kind: str, password_hash: str) -> User:
 @transaction.atomic
 def demo_load() -> DemoReport:
     report = catalog_import(directory=settings.CATALOG_DIR)
+    forms = forms_import()
     resident_hash = make_password(RESIDENT_PASSWORD)
     staff_hash = make_password(STAFF_PASSWORD)
     residents = 0
@@ -146,4 +149,4 @@ def demo_load() -> DemoReport:
         )
         for dept in Department.objects.all():
             StaffRole.objects.get_or_create(user=admin, department=dept, defaults={"role": StaffRole.Role.ADMIN})
-    return DemoReport(catalog=report, residents=residents, staff=staff + 1)
+    return DemoReport(catalog=report, forms=forms, residents=residents, staff=staff + 1)

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from madoguchi.catalog.importer import _line_of, _LineLoader, _plain
 from madoguchi.catalog.models import Procedure
+from madoguchi.core.datafiles import DataFileError
 from madoguchi.forms.models import FormDefinition, FormStatus, definition_checksum
 from madoguchi.forms.schema import validate_definition
 from madoguchi.forms.services import form_create_version
@@ -31,15 +32,8 @@ def forms_dir() -> Path:
     return Path(getattr(settings, "FORMS_DIR", "") or DEFAULT_DIR)
 
 
-class FormImportError(Exception):
+class FormImportError(DataFileError):
     """A problem in a form file; nothing was imported."""
-
-    def __init__(self, file: str, line: int | None, message: str) -> None:
-        self.file = file
-        self.line = line
-        self.message = message
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass

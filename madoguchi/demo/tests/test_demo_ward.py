@@ -18,6 +18,7 @@ def test_demo_ward_loads_once_and_again_changes_nothing(capsys: pytest.CaptureFi
     counts = (User.objects.count(), Resident.objects.count(), StaffRole.objects.count())
     report = demo_load()
     assert not report.catalog.changed
+    assert report.forms.created == [] and len(report.forms.unchanged) >= 15
     assert (User.objects.count(), Resident.objects.count(), StaffRole.objects.count()) == counts
     assert audit_verify()[1] == []
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from madoguchi.catalog.importer import CatalogError
+from madoguchi.core.datafiles import DataFileError
 from madoguchi.demo.ward import ADMIN_EMAIL, RESIDENT_PASSWORD, STAFF_PASSWORD, demo_load
 
 
@@ -14,9 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             report = demo_load()
-        except CatalogError as exc:
+        except DataFileError as exc:
             raise CommandError(f"demo ward not loaded: {exc}") from exc
-        for line in report.catalog.lines():
+        for line in [*report.catalog.lines(), *report.forms.lines()]:
             self.stdout.write(line)
         self.stdout.write(f"demo ward: {report.residents} residents, {report.staff} staff accounts")
         self.stdout.write("")
