@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from madoguchi.catalog.hooks import procedure_actions
 from madoguchi.catalog.models import LifeEvent
 from madoguchi.catalog.selectors import life_event_list, procedure_get, procedure_page
 
@@ -31,5 +32,9 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "catalog/procedure_detail.html",
-        {"procedure": procedure, "events": procedure.life_events.all()},
+        {
+            "procedure": procedure,
+            "events": procedure.life_events.all(),
+            "actions": procedure_actions(procedure),
+        },
     )

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
+from madoguchi.applications.api import router as applications_router
 from madoguchi.catalog.api import router as catalog_router
 from madoguchi.forms.api import router as forms_router
 from madoguchi.guide.api import router as guide_router
@@ -34,3 +35,4 @@ api.add_router("/", catalog_router)
 api.add_router("/", guide_router)
 api.add_router("/", forms_router)
 api.add_router("/", payments_router)
+api.add_router("/", applications_router)

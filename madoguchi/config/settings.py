@@ -44,9 +44,11 @@ INSTALLED_APPS = [
     "madoguchi.accounts",
     "madoguchi.catalog",
     "madoguchi.guide",
+    "madoguchi.portal",
     "madoguchi.forms",
     "madoguchi.notifications",
     "madoguchi.payments",
+    "madoguchi.applications",
     "madoguchi.demo",
 ]
 

@@ -14,7 +14,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("madoguchi.accounts.urls")),
     path("guide/", include("madoguchi.guide.urls")),
+    path("portal/", include("madoguchi.portal.urls")),
     path("forms/", include("madoguchi.forms.urls")),
     path("payments/", include("madoguchi.payments.urls")),
+    path("applications/", include("madoguchi.applications.urls")),
     path("", include("madoguchi.catalog.urls")),
 ]

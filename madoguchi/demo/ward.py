@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.catalog.importer import ImportReport, catalog_import
-from madoguchi.forms.importer import FormsReport, forms_import
 from madoguchi.core.models import Department, Household, Resident, StaffRole, User
+from madoguchi.forms.importer import FormsReport, forms_import
 
 RESIDENT_PASSWORD = "demo-kumin-2026"  # noqa: S105 - published demo login
 STAFF_PASSWORD = "demo-shokuin-2026"  # noqa: S105 - published demo login

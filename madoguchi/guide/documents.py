@@ -95,7 +95,7 @@ def _item_flowables(
     item: ChecklistItem, h_style: ParagraphStyle, body: ParagraphStyle, small: ParagraphStyle
 ) -> list[object]:
     p = item.procedure
-    rows: list[object] = [Paragraph(escape(f"☐ {item.step}. {_t(p.name, p.name_en)}"), h_style)]
+    rows: list[object] = [Paragraph(escape(f"□ {item.step}. {_t(p.name, p.name_en)}"), h_style)]
     if item.note:
         rows.append(Paragraph(escape(_t(item.note, item.note_en)), body))
     if item.deadline:

@@ -81,7 +81,7 @@ def test_print_pdf_and_ics(client: Client, catalog: None) -> None:
     location = walk(client, LifeEvent.objects.get(code="birth"), "2026-11-02")
     query = location.split("?", 1)[1]
     printed = client.get(f"/guide/birth/checklist/print/?{query}")
-    assert printed.status_code == 200 and "☐" in printed.content.decode()
+    assert printed.status_code == 200 and "□" in printed.content.decode()
     pdf = client.get(f"/guide/birth/checklist.pdf?{query}")
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and b"HeiseiKakuGo-W5" in pdf.content

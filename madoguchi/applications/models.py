@@ -1,0 +1,88 @@
+"""Online applications (申請) made by residents with a form definition.
+
+Only ``services`` writes these rows. ``Application.status`` moves only along the table
+in ``machine.py``. ``data`` holds the answers as ``forms.engine.to_stored`` gives them
+(マイナンバー as ciphertext); ``form_definition`` is the version the application was
+made with and never changes. ``ReferenceCounter`` hands out 受付番号 one per year.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.applications.machine import Status
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("オンライン")
+    COUNTER = "counter", _("窓口")
+
+
+class Application(models.Model):
+    Status = Status
+
+    public_id = models.UUIDField(_("公開ID"), default=uuid.uuid4, unique=True, editable=False)
+    reference_number = models.CharField(_("受付番号"), max_length=20, unique=True, null=True, blank=True)
+    procedure = models.ForeignKey(
+        "catalog.Procedure", verbose_name=_("手続き"), on_delete=models.PROTECT, related_name="applications"
+    )
+    form_definition = models.ForeignKey(
+        "forms.FormDefinition",
+        verbose_name=_("申請フォーム定義"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申請者"), on_delete=models.PROTECT, related_name="applications"
+    )
+    status = models.CharField(_("状態"), max_length=32, choices=Status.choices, default=Status.DRAFT)
+    data = models.JSONField(_("回答"), default=dict, blank=True)
+    prefill_sources = models.JSONField(_("自動入力の出典"), default=dict, blank=True)
+    current_step = models.CharField(_("現在のステップ"), max_length=64, blank=True)
+    completed_steps = models.JSONField(_("入力済みのステップ"), default=list, blank=True)
+    channel = models.CharField(_("受付方法"), max_length=16, choices=Channel.choices, default=Channel.ONLINE)
+    submission_key = models.CharField(_("送信キー"), max_length=100, unique=True, null=True, blank=True)
+    fee_yen = models.PositiveIntegerField(_("手数料（円）"), null=True, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    submitted_at = models.DateTimeField(_("申請日時"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("下書きの保存期限"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("申請")
+        verbose_name_plural = _("申請")
+        ordering = ("-created_at",)
+        indexes = (models.Index(fields=("applicant", "status")),)
+        constraints = (
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="application_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "awaiting_payment", "withdrawn"]) | Q(reference_number__isnull=False),
+                name="application_submitted_has_reference",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.reference_number or str(self.public_id)
+
+    @property
+    def definition(self) -> dict[str, object]:
+        return dict(self.form_definition.definition)
+
+
+class ReferenceCounter(models.Model):
+    """The last 受付番号 handed out in a year; locked with ``select_for_update``."""
+
+    year = models.PositiveIntegerField(_("年"), unique=True)
+    last = models.PositiveIntegerField(_("最後の番号"), default=0)
+
+    class Meta:
+        verbose_name = _("受付番号の採番")
+        verbose_name_plural = _("受付番号の採番")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from madoguchi.applications import views
+
+app_name = "applications"
+
+urlpatterns = [
+    path("", views.application_list, name="list"),
+    path("start/<slug:procedure_code>/", views.start, name="start"),
+    path("<uuid:public_id>/step/<slug:step_key>/", views.step, name="step"),
+    path("<uuid:public_id>/check/", views.check, name="check"),
+    path("<uuid:public_id>/submit/", views.submit, name="submit"),
+    path("<uuid:public_id>/payment/return/", views.payment_return, name="payment_return"),
+    path("<uuid:public_id>/done/", views.done, name="done"),
+    path("<uuid:public_id>/receipt.pdf", views.receipt, name="receipt"),
+]
