@@ -95,8 +95,10 @@ def _fields(definition: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def _lock(application: Application) -> Application:
+    # Lock the application row only: with select_related, FOR UPDATE would also lock
+    # the procedure, form and account rows that every application shares.
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("procedure", "form_definition", "applicant")
         .get(pk=application.pk)
     )

@@ -1,11 +1,19 @@
 """The audit log: who did what, to what, when and from where.
 
 Flow: a service calls ``audit_record`` inside its own ``transaction.atomic``; the
-record is appended under a row lock on ``AuditChainHead`` so that appends are
-serialized and each record's ``hash`` chains to the one before it. Records cannot be
-updated or deleted through the ORM, and on PostgreSQL a trigger refuses UPDATE and
-DELETE. ``audit_verify`` (``./run manage audit_verify``) recomputes the chain and
-reports every record that was altered, removed or inserted out of order.
+record is inserted there, so it exists exactly when the change it describes does, but
+without its place in the chain. Right after the transaction commits, ``audit_seal``
+gives every pending record, in insertion order, the next sequence number and the hash
+that chains it to the record before, under a row lock on ``AuditChainHead`` held only
+by that short sealing transaction. Business transactions therefore never wait on the
+chain (a global lock held through a business transaction deadlocks against that
+transaction's own row locks under load).
+
+Records cannot be updated or deleted through the ORM; on PostgreSQL a trigger refuses
+UPDATE and DELETE, except the one-time sealing of a pending record that leaves its
+content unchanged. ``audit_verify`` (``./run manage audit_verify``) seals what is
+pending, recomputes the chain and reports every record that was altered, removed or
+inserted out of order.
 """
 
 from __future__ import annotations
@@ -61,28 +69,39 @@ def audit_record(
     data: dict[str, Any] | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
-    """Append one record. Call it inside the service's transaction so that the
-    record exists exactly when the change it describes does."""
+    """Record an action. Call it inside the service's transaction so that the record
+    exists exactly when the change it describes does; it is sealed into the chain
+    when that transaction commits."""
+    event = AuditEvent(
+        at=timezone.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=str(actor) if actor is not None and actor.pk else "",
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        ip_address=ip_address if ip_address is not None else _request_ip.get(),
+        data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
+    )
+    event.save(force_insert=True)
+    transaction.on_commit(audit_seal, robust=True)
+    return event
+
+
+def audit_seal(*, limit: int = 5000) -> int:
+    """Chain every committed record that has no place yet, in insertion order. Returns
+    how many were sealed. Safe to call at any time and from several processes."""
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=actor if actor is not None and actor.pk else None,
-            actor_label=str(actor) if actor is not None and actor.pk else "",
-            action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            ip_address=ip_address if ip_address is not None else _request_ip.get(),
-            data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
-            prev_hash=head.hash,
-        )
-        event.hash = compute_hash(head.hash, event)
-        event.save(force_insert=True)
-        head.seq = event.seq
-        head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])
-    return event
+        pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit])
+        for event in pending:
+            event.seq = head.seq + 1
+            event.prev_hash = head.hash
+            event.hash = compute_hash(head.hash, event)
+            AuditEvent.objects.all()._seal(pk=event.pk, seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
+            head.seq, head.hash = event.seq, event.hash
+        if pending:
+            head.save(update_fields=["seq", "hash"])
+    return len(pending)
 
 
 @dataclass(frozen=True)
@@ -92,12 +111,16 @@ class AuditProblem:
 
 
 def audit_verify() -> tuple[int, list[AuditProblem]]:
-    """Recompute the chain. Returns (records checked, problems found)."""
+    """Seal what is pending, then recompute the chain. Returns (records checked,
+    problems found)."""
+    while audit_seal():
+        pass
     problems: list[AuditProblem] = []
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
+        assert event.seq is not None  # noqa: S101 - filtered above
         count += 1
         if event.seq != expected_seq:
             problems.append(AuditProblem(event.seq, f"records {expected_seq}..{event.seq - 1} are missing (deleted)"))

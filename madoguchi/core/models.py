@@ -159,17 +159,26 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit events are append-only")
 
+    def _seal(self, *, pk: int, seq: int, prev_hash: str, hash: str) -> int:
+        """Give a pending record its place in the chain (``madoguchi.core.audit``
+        only); a record that already has one is never changed."""
+        pending = self.filter(pk=pk, seq__isnull=True)
+        return models.QuerySet.update(pending, seq=seq, prev_hash=prev_hash, hash=hash)
+
 
 class AuditEvent(models.Model):
     """One append-only, hash-chained audit record.
 
-    ``hash`` = SHA-256 over the previous record's hash and this record's canonical
-    content (see ``madoguchi.core.audit``), so altering or deleting any record breaks
-    the chain from there on; ``AuditChainHead`` holds the last sequence number and hash
-    so that removing records from the end is detected too.
+    A record is written in the transaction of the change it describes, without a place
+    in the chain (``seq`` empty); right after that transaction commits it is sealed:
+    given the next ``seq``, the previous record's hash and its own ``hash`` = SHA-256
+    over that and its canonical content (see ``madoguchi.core.audit``). Altering or
+    deleting any sealed record breaks the chain from there on; ``AuditChainHead``
+    holds the last sequence number and hash so that removing records from the end is
+    detected too.
     """
 
-    seq = models.PositiveBigIntegerField(_("連番"), unique=True)
+    seq = models.PositiveBigIntegerField(_("連番"), unique=True, null=True, blank=True)
     at = models.DateTimeField(_("日時"))
     actor = models.ForeignKey(
         User, verbose_name=_("操作者"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -180,15 +189,15 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("対象ID"), max_length=64, blank=True)
     ip_address = models.CharField(_("IPアドレス"), max_length=64, blank=True)
     data = models.JSONField(_("詳細"), default=dict, blank=True)
-    prev_hash = models.CharField(_("前の記録のハッシュ"), max_length=64)
-    hash = models.CharField(_("ハッシュ"), max_length=64)
+    prev_hash = models.CharField(_("前の記録のハッシュ"), max_length=64, blank=True)
+    hash = models.CharField(_("ハッシュ"), max_length=64, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("監査ログ")
         verbose_name_plural = _("監査ログ")
-        ordering = ["seq"]
+        ordering = ["id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self) -> str:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 
-from madoguchi.core.audit import audit_record, audit_verify
+from madoguchi.core.audit import audit_record, audit_seal, audit_verify
 from madoguchi.core.models import AuditEvent, Department, User
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +31,41 @@ def staff() -> User:
 
 def _three_records(staff: User) -> list[AuditEvent]:
     dept = Department.objects.create(code="audit-test", name="監査テスト課")
-    return [
+    events = [
         audit_record(actor=staff, action="resident.view", target=dept, data={"why": "窓口対応"}, ip_address="10.0.0.1"),
         audit_record(actor=staff, action="case.assign", target=dept, data={"to": 3}),
         audit_record(actor=None, action="system.import", data={"n": 80}),
     ]
+    # The test's transaction never commits, so seal as a commit would.
+    assert audit_seal() == 3
+    for event in events:
+        event.refresh_from_db()
+    return events
+
+
+def test_records_are_sealed_when_their_transaction_commits(
+    staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            event = audit_record(actor=staff, action="resident.view")
+            assert event.seq is None  # not chained inside the business transaction
+    event.refresh_from_db()
+    assert event.seq == 1 and event.prev_hash == "0" * 64 and len(event.hash) == 64
+
+
+def test_a_rolled_back_change_leaves_no_record(staff: User) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=staff, action="resident.view")
+        raise RuntimeError("the change failed")
+    assert not AuditEvent.objects.filter(action="resident.view").exists()
+
+
+def test_sealing_never_changes_a_sealed_record(staff: User) -> None:
+    first, *_ = _three_records(staff)
+    assert AuditEvent.objects.all()._seal(pk=first.pk, seq=99, prev_hash="x", hash="y") == 0
+    first.refresh_from_db()
+    assert first.seq == 1
 
 
 def test_records_chain_to_each_other(staff: User) -> None:
@@ -89,8 +121,14 @@ def test_verify_command_passes_on_intact_log(staff: User, capsys: pytest.Capture
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="database trigger exists on PostgreSQL only")
 def test_postgresql_refuses_update_in_the_database(staff: User) -> None:
-    from django.db import DatabaseError, transaction
+    from django.db import DatabaseError
 
     _three_records(staff)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE core_auditevent SET action = 'x' WHERE seq = 1")
+    # Nor may a pending record's content change while it is sealed.
+    pending = audit_record(actor=staff, action="resident.view")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET action = 'x', seq = 100 WHERE id = %s", [pending.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [pending.pk])
