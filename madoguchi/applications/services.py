@@ -17,18 +17,21 @@ it when the payment is settled; ``application_payment_returned`` puts it back to
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
 
 from madoguchi.applications import machine
 from madoguchi.applications.machine import Status
@@ -513,6 +516,36 @@ def application_store_file(*, application: Application, field: Mapping[str, Any]
     except ValidationError:
         return meta
     extension = ("." + name.rsplit(".", 1)[-1].lower())[:10] if "." in name else ""
-    path = default_storage.save(f"applications/{application.public_id}/{uuid.uuid4().hex}{extension}", upload)
+    content: Any = upload
+    if meta["content_type"] in PHOTO_FORMATS:
+        stripped = strip_photo_metadata(upload, PHOTO_FORMATS[meta["content_type"]])
+        if stripped is None:
+            # Not the photo it claims to be: give it an unknown type and extension, which
+            # the field refuses with 「この種類のファイルは添付できません。」
+            meta.update(content_type="application/octet-stream", name=f"{name}.unknown")
+            return meta
+        content = stripped
+    path = default_storage.save(f"applications/{application.public_id}/{uuid.uuid4().hex}{extension}", content)
     meta["id"] = path
     return meta
+
+
+PHOTO_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+def strip_photo_metadata(upload: Any, image_format: str) -> ContentFile[bytes] | None:
+    """The photo re-encoded without EXIF and other metadata (location, camera, time),
+    turned upright first; ``None`` if the file is not an image of that format."""
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            if image.format != image_format:
+                return None
+            upright = ImageOps.exif_transpose(image)
+            clean = upright.copy()
+            clean.info.clear()  # Pillow writes only the metadata it is given
+            buffer = io.BytesIO()
+            clean.save(buffer, format=image_format, **({"quality": 95} if image_format == "JPEG" else {}))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return ContentFile(buffer.getvalue())

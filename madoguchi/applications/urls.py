@@ -13,4 +13,5 @@ urlpatterns = [
     path("<uuid:public_id>/payment/return/", views.payment_return, name="payment_return"),
     path("<uuid:public_id>/done/", views.done, name="done"),
     path("<uuid:public_id>/receipt.pdf", views.receipt, name="receipt"),
+    path("<uuid:public_id>/files/<slug:field_key>/", views.attachment, name="attachment"),
 ]

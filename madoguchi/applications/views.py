@@ -19,7 +19,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -395,3 +396,19 @@ def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     response = HttpResponse(documents.receipt_pdf(application), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{application.reference_number}.pdf"'
     return response
+
+
+@login_required
+def attachment(request: HttpRequest, public_id: uuid.UUID, field_key: str) -> HttpResponseBase:
+    """A file the applicant attached, served to the applicant only (anyone else: 404),
+    always as a download so that a browser never renders it in the site's origin."""
+    application = _get(request, public_id)
+    value = application.data.get(field_key) if isinstance(application.data, dict) else None
+    if not isinstance(value, dict) or not value.get("id") or not default_storage.exists(value["id"]):
+        raise Http404
+    return FileResponse(
+        default_storage.open(value["id"], "rb"),
+        as_attachment=True,
+        filename=str(value.get("name") or "attachment"),
+        content_type="application/octet-stream",
+    )
