@@ -17,6 +17,7 @@ it when the payment is settled; ``application_payment_returned`` puts it back to
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import uuid
 from collections.abc import Mapping
@@ -549,3 +550,46 @@ def strip_photo_metadata(upload: Any, image_format: str) -> ContentFile[bytes] |
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
     return ContentFile(buffer.getvalue())
+
+
+# -- expiry -------------------------------------------------------------------------------
+def _stored_file_ids(value: Any) -> list[str]:
+    """Storage ids of the files kept in an application's stored answers (top level and
+    inside repeating groups)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("id"), str) and "content_type" in value:
+            return [value["id"]]
+        return [i for v in value.values() for i in _stored_file_ids(v)]
+    if isinstance(value, list):
+        return [i for v in value for i in _stored_file_ids(v)]
+    return []
+
+
+def _delete_files(paths: list[str]) -> None:
+    for path in paths:
+        default_storage.delete(path)
+
+
+def application_purge_expired_drafts(*, now: dt.datetime | None = None) -> int:
+    """Delete drafts whose keeping period (``APPLICATIONS_DRAFT_DAYS`` since the last
+    saved page) has passed, with their uploaded files. Submitted applications and
+    drafts waiting for a payment are never touched. Returns how many were deleted."""
+    now = now or timezone.now()
+    expired = Application.objects.filter(status=Status.DRAFT, expires_at__lt=now).values_list("pk", flat=True)
+    deleted = 0
+    for pk in list(expired[:1000]):
+        with transaction.atomic():
+            draft = Application.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+            if draft is None or draft.status != Status.DRAFT or draft.expires_at is None or draft.expires_at >= now:
+                continue  # resumed or submitted meanwhile
+            files = _stored_file_ids(draft.data)
+            audit_record(
+                actor=None,
+                action="application.draft_expired",
+                target=draft,
+                data={"procedure": draft.procedure_id, "files": len(files)},
+            )
+            draft.delete()
+            transaction.on_commit(functools.partial(_delete_files, files))
+            deleted += 1
+    return deleted

@@ -224,6 +224,9 @@ OIDC_JWKS_URI = env_str("OIDC_JWKS_URI", "")
 # keys still decrypt (rotation). Without it, a key derived from SECRET_KEY is used.
 FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY")
 
+# How long an application draft is kept after its last saved page.
+APPLICATIONS_DRAFT_DAYS = env_int("APPLICATIONS_DRAFT_DAYS", 30)
+
 # Application form definitions imported by `./run manage forms_import`.
 FORMS_DIR = env_str("FORMS_DIR", str(BASE_DIR / "madoguchi" / "forms" / "data"))
 
