@@ -288,24 +288,19 @@ def _notify(application: Application) -> None:
         }
         inbox_subject = _("申請を受け付けました（%(procedure)s）") % {"procedure": name}
     base_key = f"application-submitted-{application.public_id}"
-    outbox_enqueue(
-        channel=OutboxMessage.Channel.EMAIL,
-        user=user,
-        subject=subject,
-        body_text=body,
-        dedupe_key=f"{base_key}-email",
-        link_url=link,
-        language=language,
-    )
-    outbox_enqueue(
-        channel=OutboxMessage.Channel.INBOX,
-        user=user,
-        subject=inbox_subject,
-        body_text=body,
-        dedupe_key=f"{base_key}-inbox",
-        link_url=link,
-        language=language,
-    )
+    for channel, channel_subject in (
+        (OutboxMessage.Channel.EMAIL, subject),
+        (OutboxMessage.Channel.INBOX, inbox_subject),
+    ):
+        outbox_enqueue(
+            channel=channel,
+            user=user,
+            subject=channel_subject,
+            body_text=body,
+            dedupe_key=f"{base_key}-{channel}",
+            link_url=link,
+            language=language,
+        )
 
 
 def application_submit(

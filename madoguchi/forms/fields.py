@@ -182,8 +182,15 @@ class AddressField(FieldType):
 NAME_PARTS = ("family", "given")
 
 
+class _FamilyGivenField(FieldType):
+    """A value of two parts, 氏 (``family``) and 名 (``given``), shown with a 全角 space."""
+
+    def display(self, value: Any, field: Mapping[str, Any], lang: str, reveal: bool = False) -> str:
+        return "" if not value else f"{value['family']}\u3000{value['given']}"
+
+
 @registry.register
-class NameField(FieldType):
+class NameField(_FamilyGivenField):
     """氏名 as 氏 + 名. Characters are kept as typed (no NFKC, which would change
     some 異体字)."""
 
@@ -207,9 +214,6 @@ class NameField(FieldType):
             raise ValidationError(errors)
         return parts
 
-    def display(self, value: Any, field: Mapping[str, Any], lang: str, reveal: bool = False) -> str:
-        return "" if not value else f"{value['family']}\u3000{value['given']}"
-
 
 _KATAKANA = re.compile(r"^[\u30a1-\u30f6\u30fc\u30fb\u30fd\u30fe\u3000 ]+$")
 
@@ -226,7 +230,7 @@ def to_katakana_strict(text: str) -> str:
 
 
 @registry.register
-class KanaField(FieldType):
+class KanaField(_FamilyGivenField):
     """フリガナ (氏 + 名) in full-width katakana; hiragana and half-width input converted."""
 
     name = "kana"
@@ -251,9 +255,6 @@ class KanaField(FieldType):
         if errors:
             raise ValidationError(errors)
         return result
-
-    def display(self, value: Any, field: Mapping[str, Any], lang: str, reveal: bool = False) -> str:
-        return "" if not value else f"{value['family']}\u3000{value['given']}"
 
 
 # --- dates --------------------------------------------------------------------------

@@ -21,26 +21,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PaymentEventInline(admin.TabularInline):
-    model = PaymentEvent
+class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PaymentEventInline(_ReadOnlyInline):
+    model = PaymentEvent
     fields = ("received_at", "event_id", "type", "outcome", "detail")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class RefundInline(admin.TabularInline):
+class RefundInline(_ReadOnlyInline):
     model = Refund
-    extra = 0
-    can_delete = False
     fields = ("created_at", "amount_yen", "reason", "provider_reference", "created_by")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Payment)
