@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.applications.machine import Status
+from madoguchi.applications.machine import RECEIVED, Status
 
 
 class Channel(models.TextChoices):
@@ -58,6 +58,7 @@ class Application(models.Model):
         verbose_name_plural = _("申請")
         ordering = ("-created_at",)
         indexes = (models.Index(fields=("applicant", "status")),)
+        permissions = (("view_mynumber", _("マイナンバーを表示・出力できる")),)
         constraints = (
             models.CheckConstraint(condition=Q(status__in=Status.values), name="application_status_valid"),
             models.CheckConstraint(
@@ -70,8 +71,42 @@ class Application(models.Model):
         return self.reference_number or str(self.public_id)
 
     @property
+    def is_received(self) -> bool:
+        """Submitted, with a 受付番号 (whatever happened to it since)."""
+        return self.status in RECEIVED
+
+    @property
     def definition(self) -> dict[str, object]:
         return dict(self.form_definition.definition)
+
+
+class StatusChange(models.Model):
+    """One step of an application's history, shown to the resident as its timeline.
+    ``note`` is a message for the resident (e.g. what to correct); staff-only notes
+    belong to the case."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("申請"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("変更前の状態"), max_length=32, blank=True)
+    to_status = models.CharField(_("変更後の状態"), max_length=32, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作した人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    note = models.TextField(_("申請者へのお知らせ"), blank=True)
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申請の状態の変更")
+        verbose_name_plural = _("申請の状態の変更")
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        return str(Status(self.to_status).label)
 
 
 class ReferenceCounter(models.Model):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from madoguchi.applications.machine import Status
+from madoguchi.applications.machine import RECEIVED, Status
 from madoguchi.applications.models import Application
 from madoguchi.catalog.models import Procedure
 from madoguchi.core.models import User
@@ -60,7 +60,7 @@ def application_open_draft(*, user: User, procedure_code: str) -> Application | 
 def application_last_submitted(*, applicant: User) -> Application | None:
     return (
         Application.objects.select_related("form_definition")
-        .filter(applicant=applicant, status=Status.SUBMITTED)
+        .filter(applicant=applicant, status__in=RECEIVED)
         .order_by("-submitted_at", "-pk")
         .first()
     )

@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -36,7 +37,7 @@ from PIL import Image, ImageOps
 
 from madoguchi.applications import machine
 from madoguchi.applications.machine import Status
-from madoguchi.applications.models import Application, Channel, ReferenceCounter
+from madoguchi.applications.models import Application, Channel, ReferenceCounter, StatusChange
 from madoguchi.applications.prefill.registry import register as prefill_sources
 from madoguchi.applications.selectors import application_open_draft
 from madoguchi.applications.widgets import to_raw
@@ -121,6 +122,40 @@ def _audit(application: Application, actor: User | None, action: str, **extra: A
             **extra,
         },
     )
+
+
+def _record_change(application: Application, previous: str, actor: User | None, note: str = "") -> StatusChange:
+    return StatusChange.objects.create(
+        application=application, from_status=previous, to_status=application.status, actor=actor, note=note
+    )
+
+
+#: Sent inside the submitting transaction with ``application``: other apps (cases)
+#: open their records in the same transaction, so a submitted application always has them.
+application_submitted = Signal()
+
+#: Sent inside the transaction of every status change after submission, with
+#: ``application``, ``previous`` and ``actor`` (webhooks, notices).
+application_status_changed = Signal()
+
+
+def application_transition(
+    *, application: Application, target: str, actor: User | None, note: str = "", **audit: Any
+) -> Application:
+    """Move a submitted application along the state machine (staff handling,
+    resubmission after 補正, withdrawal), recording the change in the timeline and the
+    audit log. Raises :class:`machine.IllegalTransition` (nothing changes). The caller
+    decides who may do it; call it inside the caller's transaction."""
+    with transaction.atomic():
+        locked = _lock(application)
+        previous = locked.status
+        locked.status = machine.check_transition(previous, target)
+        locked.save(update_fields=["status", "updated_at"])
+        _record_change(locked, previous, actor, note)
+        _audit(locked, actor, "transition", previous=previous, **audit)
+        application_status_changed.send(sender=Application, application=locked, previous=previous, actor=actor)
+    _copy(application, locked)
+    return locked
 
 
 def application_answers(application: Application) -> dict[str, Any]:
@@ -315,7 +350,7 @@ def application_submit(
         raise ValueError("submission_key is required")
     with transaction.atomic():
         locked = _lock(application)
-        if locked.status == Status.SUBMITTED:
+        if locked.status in machine.RECEIVED:
             return locked
         other = Application.objects.filter(submission_key=submission_key).exclude(pk=locked.pk).exists()
         if other:
@@ -328,6 +363,7 @@ def application_submit(
             raise PaymentRequired(fee)
         if locked.status == Status.DRAFT or not locked.submission_key:
             locked.submission_key = submission_key
+        previous = locked.status
         locked.status = machine.check_transition(locked.status, Status.SUBMITTED)
         locked.data = engine.to_stored(locked.form_definition.definition, cleaned)
         locked.reference_number = _next_reference_number()
@@ -349,6 +385,8 @@ def application_submit(
             ]
         )
         _audit(locked, actor, "submit", reference_number=locked.reference_number)
+        _record_change(locked, previous, actor)
+        application_submitted.send(sender=Application, application=locked)
         _notify(locked)
     _copy(application, locked)
     return locked
@@ -490,7 +528,7 @@ def application_paid(payment: Payment) -> None:
     application = (
         Application.objects.select_related("procedure", "form_definition").filter(public_id=payment.object_id).first()
     )
-    if application is None or application.status == Status.SUBMITTED:
+    if application is None or application.status in machine.RECEIVED:
         return
     key = application.submission_key or f"payment:{payment.public_id}"
     application_submit(application=application, submission_key=key, actor=None)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import documents, flow
-from madoguchi.applications.machine import Status
+from madoguchi.applications.machine import RECEIVED, Status
 from madoguchi.applications.models import Application
 from madoguchi.applications.prefill.registry import register as prefill_sources
 from madoguchi.applications.selectors import (
@@ -91,7 +91,7 @@ def _step_url(application: Application, step_key: str) -> str:
 
 def _where_to(application: Application) -> str:
     """The page a resident resuming the application should see."""
-    if application.status == Status.SUBMITTED:
+    if application.status in RECEIVED:
         return reverse("applications:done", args=[application.public_id])
     if application.status == Status.AWAITING_PAYMENT:
         return reverse("applications:payment_return", args=[application.public_id])
@@ -312,7 +312,7 @@ def check(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
 def submit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
     key = str(request.POST.get("submission_key", ""))[:64]
-    if application.status == Status.SUBMITTED or (
+    if application.status in RECEIVED or (
         application.status == Status.AWAITING_PAYMENT and application.submission_key != key
     ):
         return redirect(_where_to(application))
@@ -356,7 +356,7 @@ def submit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
 def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
     application = application_payment_returned(application=application, actor=_user(request))
-    if application.status == Status.SUBMITTED:
+    if application.status in RECEIVED:
         return redirect("applications:done", public_id=application.public_id)
     if application.status == Status.DRAFT:
         messages.error(
@@ -375,7 +375,7 @@ def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBa
 @login_required
 def done(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
-    if application.status != Status.SUBMITTED:
+    if application.status not in RECEIVED:
         return redirect(_where_to(application))
     return render(
         request,
@@ -391,7 +391,7 @@ def done(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
 @login_required
 def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
-    if application.status != Status.SUBMITTED:
+    if application.status not in RECEIVED:
         raise Http404
     response = HttpResponse(documents.receipt_pdf(application), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{application.reference_number}.pdf"'

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "madoguchi.notifications",
     "madoguchi.payments",
     "madoguchi.applications",
+    "madoguchi.cases",
+    "madoguchi.approvals",
+    "madoguchi.integrations",
     "madoguchi.demo",
 ]
 

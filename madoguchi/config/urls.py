@@ -18,5 +18,9 @@ urlpatterns = [
     path("forms/", include("madoguchi.forms.urls")),
     path("payments/", include("madoguchi.payments.urls")),
     path("applications/", include("madoguchi.applications.urls")),
+    path("staff/approvals/", include("madoguchi.approvals.urls")),
+    path("staff/forms/", include("madoguchi.forms.builder_urls")),
+    path("staff/integrations/", include("madoguchi.integrations.urls")),
+    path("staff/", include("madoguchi.cases.urls")),
     path("", include("madoguchi.catalog.urls")),
 ]
