@@ -1,7 +1,11 @@
 """The staff form builder (/staff/forms/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from madoguchi.forms import builder_views
 
 app_name = "formbuilder"
 
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("", builder_views.form_list, name="list"),
+]

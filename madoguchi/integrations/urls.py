@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from madoguchi.integrations import views
 
 app_name = "integrations"
 
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("", views.home, name="home"),
+]
