@@ -6,3 +6,10 @@ class CasesConfig(AppConfig):
     name = "madoguchi.cases"
     label = "cases"
     verbose_name = _("案件処理")
+
+    def ready(self) -> None:
+        from madoguchi.applications.services import application_status_changed, application_submitted
+        from madoguchi.cases import receivers
+
+        application_submitted.connect(receivers.on_submitted, dispatch_uid="cases.on_submitted")
+        application_status_changed.connect(receivers.on_status_changed, dispatch_uid="cases.on_status_changed")

@@ -106,6 +106,7 @@ PROCEDURES_SCHEMA: dict[str, Any] = {
                     "legal_basis": TEXT,
                     "processing_time": TEXT,
                     "processing_time_en": TEXT,
+                    "processing_days": {"type": "integer", "minimum": 0, "maximum": 365},
                     "url": {"type": "string", "pattern": "^https?://"},
                 },
             },
@@ -465,6 +466,7 @@ def _procedure_values(row: Any, department: Department, version: str) -> dict[st
         "legal_basis": row.get("legal_basis", ""),
         "processing_time": row.get("processing_time", ""),
         "processing_time_en": row.get("processing_time_en", ""),
+        "processing_days": row.get("processing_days"),
         "url": row.get("url", ""),
         "active": True,
     }

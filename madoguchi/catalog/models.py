@@ -74,6 +74,12 @@ class Procedure(models.Model):
     legal_basis = models.CharField(_("根拠法令"), max_length=300, blank=True)
     processing_time = models.CharField(_("処理期間"), max_length=200, blank=True)
     processing_time_en = models.CharField(_("処理期間（英語）"), max_length=300, blank=True)
+    processing_days = models.PositiveIntegerField(
+        _("標準処理期間（開庁日数）"),
+        null=True,
+        blank=True,
+        help_text=_("オンライン・郵送で受け付けた申請を処理する期限。空欄なら区の既定値を使います。"),
+    )
     url = models.URLField(_("参考URL"), blank=True)
     catalog_version = models.CharField(_("カタログ版"), max_length=64, blank=True)
     active = models.BooleanField(_("掲載中"), default=True)

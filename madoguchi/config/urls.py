@@ -22,5 +22,6 @@ urlpatterns = [
     path("staff/forms/", include("madoguchi.forms.builder_urls")),
     path("staff/integrations/", include("madoguchi.integrations.urls")),
     path("staff/", include("madoguchi.cases.urls")),
+    path("notices/", include("madoguchi.cases.resident_urls")),
     path("", include("madoguchi.catalog.urls")),
 ]

@@ -70,6 +70,15 @@ def next_open_day(value: dt.date) -> dt.date:
     return value
 
 
+def add_open_days(value: dt.date, days: int) -> dt.date:
+    """The ``days``-th day the office is open after ``value`` (0: ``value`` itself if
+    open, else the next open day). Used for standard processing periods."""
+    current = next_open_day(value)
+    for _ in range(max(days, 0)):
+        current = next_open_day(current + dt.timedelta(days=1))
+    return current
+
+
 _WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日?$")
 _SEIREKI = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
