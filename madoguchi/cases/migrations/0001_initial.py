@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('applications', '0003_correction_application_applicant_email_and_more'),
+        ('applications', '0002_status_history'),
         ('catalog', '0003_procedure_processing_days'),
         ('core', '0004_audit_seal_trigger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
