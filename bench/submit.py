@@ -52,6 +52,22 @@ STEPS = [
     ("quantity", {"copies": "2", "purpose": "employment"}),
     ("delivery_step", {"delivery": "mail"}),
 ]
+API_DATA: dict[str, object] = {
+    "name": {"family": "山田", "given": "花子"},
+    "name_kana": {"family": "やまだ", "given": "ﾊﾅｺ"},
+    "birth_date": "昭和63年4月12日",
+    "postal_code": "100-0001",
+    "address": "東京都デモ区中央一丁目1番1号",
+    "phone": "03-1234-5678",
+    "email": "bench@example.jp",
+    "relationship": "self",
+    "scope": "all",
+    "contents": [],
+    "copies": 2,
+    "purpose": "employment",
+    "delivery": "mail",
+    "declaration": True,
+}
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY = re.compile(r'name="submission_key" value="([^"]+)"')
 
@@ -100,6 +116,32 @@ class Client:
         if status != 302:
             raise RuntimeError(f"POST {path}: {status}")
         return location
+
+    def submit_api(self, data: dict[str, object]) -> None:
+        """One submission through ``POST /api/v1/applications``: the whole form's
+        answers at once, checked exactly as the web flow checks them."""
+        import json
+        import uuid
+
+        csrf = next((c.value for c in self.jar if c.name == "csrftoken"), "")
+        body = json.dumps({"procedure": "juminhyo-copy", "data": data, "submission_key": uuid.uuid4().hex}).encode()
+        request = urllib.request.Request(  # noqa: S310
+            self.base + "/api/v1/applications",
+            data=body,
+            headers={"Content-Type": "application/json", "X-CSRFToken": csrf, "Referer": self.base + "/"},
+        )
+        start = time.perf_counter()
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                status = response.status
+                response.read()
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            detail = exc.read().decode()[:200]
+            raise RuntimeError(f"POST /api/v1/applications: {status} {detail}") from exc
+        self.timings.setdefault("submit", []).append((time.perf_counter() - start) * 1000)
+        if status != 201:
+            raise RuntimeError(f"POST /api/v1/applications: {status}")
 
     def log_in(self, email: str) -> None:
         self.get("page", "/accounts/login/")
@@ -167,6 +209,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--mode",
+        choices=["web", "api"],
+        default="web",
+        help="web: the 14-request browser flow; api: one POST /api/v1/applications per submission",
+    )
     args = parser.parse_args()
     setup()
     from django.db import connection
@@ -225,7 +273,10 @@ def main() -> None:
             while time.monotonic() < stop_at:
                 start = time.perf_counter()
                 try:
-                    client.apply_once()
+                    if args.mode == "api":
+                        client.submit_api(API_DATA)
+                    else:
+                        client.apply_once()
                 except (RuntimeError, OSError) as exc:
                     errors.append(str(exc)[:200])
                     continue
@@ -253,7 +304,7 @@ def main() -> None:
 
     every = [v for values in timings.values() for v in values]
     table(
-        f"online application submissions on {vendor}: {args.clients} clients, "
+        f"online application submissions ({args.mode}) on {vendor}: {args.clients} clients, "
         f"gunicorn {args.workers} workers × {args.threads} threads, {elapsed:.0f} s",
         [
             ("submissions", str(len(flows))),

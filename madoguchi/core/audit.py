@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import OperationalError, models, transaction
 from django.utils import timezone
 
 from madoguchi.core.models import AuditChainHead, AuditEvent, User
@@ -83,24 +83,40 @@ def audit_record(
         data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
     )
     event.save(force_insert=True)
-    transaction.on_commit(audit_seal, robust=True)
+    connection = transaction.get_connection()
+    if not any(func is _seal_after_commit for _sids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(_seal_after_commit, robust=True)
     return event
 
 
-def audit_seal(*, limit: int = 5000) -> int:
+def _seal_after_commit() -> None:
+    """Seal right after the business transaction commits, unless another process is
+    sealing at this moment: then that one, the next request or the worker's
+    periodic ``audit_seal`` chains these records (a request never queues for the
+    chain lock)."""
+    audit_seal(wait=False)
+
+
+def audit_seal(*, limit: int = 5000, wait: bool = True) -> int:
     """Chain every committed record that has no place yet, in insertion order. Returns
-    how many were sealed. Safe to call at any time and from several processes."""
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit])
-        for event in pending:
-            event.seq = head.seq + 1
-            event.prev_hash = head.hash
-            event.hash = compute_hash(head.hash, event)
-            AuditEvent.objects.all()._seal(pk=event.pk, seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
-            head.seq, head.hash = event.seq, event.hash
-        if pending:
-            head.save(update_fields=["seq", "hash"])
+    how many were sealed. Safe to call at any time and from several processes; with
+    ``wait=False`` it returns 0 at once when another process holds the chain."""
+    try:
+        with transaction.atomic():
+            head, _ = AuditChainHead.objects.select_for_update(nowait=not wait).get_or_create(pk=1)
+            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit])
+            for event in pending:
+                event.seq = head.seq + 1
+                event.prev_hash = head.hash
+                event.hash = compute_hash(head.hash, event)
+                AuditEvent.objects.all()._seal(pk=event.pk, seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
+                head.seq, head.hash = event.seq, event.hash
+            if pending:
+                head.save(update_fields=["seq", "hash"])
+    except OperationalError:
+        if wait:
+            raise
+        return 0  # the chain is locked by another process (PostgreSQL: lock not available)
     return len(pending)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
+from madoguchi.core.audit import audit_seal
 from madoguchi.notifications.services import outbox_drain
 
 
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         if not connection.in_atomic_block:  # a long-running loop drops stale connections
             close_old_connections()
         result = outbox_drain(limit=options["limit"])
+        audit_seal()  # records a busy request left unsealed are chained here at the latest
         if options["verbosity"] >= 1 and (not options["loop"] or any(result.as_dict().values())):
             counts = ", ".join(f"{key}={value}" for key, value in result.as_dict().items())
             self.stdout.write(f"outbox_drain: {counts}")
