@@ -229,6 +229,8 @@ FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY")
 
 # How long an application draft is kept after its last saved page.
 APPLICATIONS_DRAFT_DAYS = env_int("APPLICATIONS_DRAFT_DAYS", 30)
+# Case handling: the processing deadline of procedures without ``processing_days``.
+CASES_DEFAULT_PROCESSING_DAYS = env_int("CASES_DEFAULT_PROCESSING_DAYS", 10)
 
 # Application form definitions imported by `./run manage forms_import`.
 FORMS_DIR = env_str("FORMS_DIR", str(BASE_DIR / "madoguchi" / "forms" / "data"))
