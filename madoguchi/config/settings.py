@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "madoguchi.cases",
     "madoguchi.approvals",
     "madoguchi.integrations",
+    "madoguchi.appointments",
+    "madoguchi.reservations",
     "madoguchi.demo",
 ]
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReservationsConfig(AppConfig):
+    name = "madoguchi.reservations"
+    label = "reservations"
+    verbose_name = _("施設予約・抽選・イベント")
