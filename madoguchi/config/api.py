@@ -12,6 +12,7 @@ from madoguchi.applications.api import router as applications_router
 from madoguchi.catalog.api import router as catalog_router
 from madoguchi.forms.api import router as forms_router
 from madoguchi.guide.api import router as guide_router
+from madoguchi.integrations.api import router as integrations_router
 from madoguchi.payments.api import router as payments_router
 
 api = NinjaAPI(
@@ -36,3 +37,4 @@ api.add_router("/", guide_router)
 api.add_router("/", forms_router)
 api.add_router("/", payments_router)
 api.add_router("/", applications_router)
+api.add_router("/", integrations_router)
