@@ -233,6 +233,11 @@ FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY")
 APPLICATIONS_DRAFT_DAYS = env_int("APPLICATIONS_DRAFT_DAYS", 30)
 # Case handling: the processing deadline of procedures without ``processing_days``.
 CASES_DEFAULT_PROCESSING_DAYS = env_int("CASES_DEFAULT_PROCESSING_DAYS", 10)
+# Webhooks to core systems (madoguchi.integrations).
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 10)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 30)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
 
 # Application form definitions imported by `./run manage forms_import`.
 FORMS_DIR = env_str("FORMS_DIR", str(BASE_DIR / "madoguchi" / "forms" / "data"))
