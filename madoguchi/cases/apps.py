@@ -9,7 +9,8 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from madoguchi.applications.services import application_status_changed, application_submitted
-        from madoguchi.cases import receivers
+        from madoguchi.cases import approval, receivers  # approval registers its hooks
 
         application_submitted.connect(receivers.on_submitted, dispatch_uid="cases.on_submitted")
         application_status_changed.connect(receivers.on_status_changed, dispatch_uid="cases.on_status_changed")
+        del approval

@@ -106,6 +106,9 @@ def test_an_illegal_transition_is_refused(application: Application, tanto: User)
 def test_deciding_without_a_route_needs_a_kakaricho_and_locks_the_case(
     application: Application, tanto: User, kakaricho: User
 ) -> None:
+    from madoguchi.approvals.models import ApprovalRoute
+
+    ApprovalRoute.objects.update(active=False)
     case = application.case
     services.case_start_review(case=case, actor=tanto, expected_version=None)
     with pytest.raises(services.NotAllowed):
@@ -164,3 +167,66 @@ def test_admin_role_sees_all_departments(application: Application) -> None:
     admin = User.objects.get(email="admin@demo-ku.example.jp")
     assert case_visible_to(admin).filter(pk=application.case.pk).exists()
     assert not case_visible_to(staff("kosodate", "tanto")).filter(pk=application.case.pk).exists()
+
+
+def _approval_of(case: Case):  # type: ignore[no-untyped-def]
+    from madoguchi.approvals.models import ApprovalRequest
+
+    return ApprovalRequest.objects.get(subject_kind="case_decision", subject_id=str(case.pk))
+
+
+def test_a_decision_goes_through_the_route_and_is_final_when_approved(
+    application: Application, tanto: User, kakaricho: User, hanako: User
+) -> None:
+    from madoguchi.approvals.services import approval_act
+
+    case = application.case
+    case = services.case_start_review(case=case, actor=tanto, expected_version=None)
+    services.case_propose_decision(
+        case=case, actor=tanto, outcome=Outcome.GRANTED, reason="", expected_version=case.version
+    )
+    case.refresh_from_db()
+    assert case.status == Status.PENDING_APPROVAL and not case.notice_file
+    request = _approval_of(case)
+    approval_act(request=request, actor=kakaricho, action="approve", expected_version=request.version)
+    case.refresh_from_db()
+    assert case.status == Status.DECIDED and case.outcome == Outcome.GRANTED and case.notice_file
+    assert case.events.filter(kind=CaseEvent.Kind.DECISION, actor=kakaricho).exists()
+    assert application.status_changes.filter(to_status=Status.DECIDED).exists()
+
+
+def test_a_rejected_decision_returns_to_review(application: Application, tanto: User, kakaricho: User) -> None:
+    from madoguchi.approvals.services import approval_act
+
+    case = application.case
+    services.case_start_review(case=case, actor=tanto, expected_version=None)
+    services.case_propose_decision(
+        case=case, actor=tanto, outcome=Outcome.REFUSED, reason="要件を満たさない", expected_version=None
+    )
+    request = _approval_of(case)
+    approval_act(
+        request=request, actor=kakaricho, action="reject", comment="理由を具体的に", expected_version=request.version
+    )
+    case.refresh_from_db()
+    assert case.status == Status.IN_REVIEW and not case.decided_at
+    returned = case.events.filter(kind=CaseEvent.Kind.APPROVAL).last()
+    assert returned is not None and returned.message == "理由を具体的に"
+
+
+def test_the_drafter_cannot_approve_their_own_decision(application: Application, kakaricho: User) -> None:
+    from madoguchi.approvals.exceptions import ApprovalError
+    from madoguchi.approvals.services import approval_act
+
+    case = application.case
+    services.case_start_review(case=case, actor=kakaricho, expected_version=None)
+    try:
+        services.case_propose_decision(
+            case=case, actor=kakaricho, outcome=Outcome.GRANTED, reason="", expected_version=None
+        )
+    except services.CaseError:
+        return  # a route with no approver after the drafter is refused as a whole
+    request = _approval_of(case)
+    with pytest.raises(ApprovalError):
+        approval_act(request=request, actor=kakaricho, action="approve", expected_version=request.version)
+    case.refresh_from_db()
+    assert case.status == Status.PENDING_APPROVAL

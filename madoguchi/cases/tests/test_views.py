@@ -5,6 +5,8 @@ from django.test import Client
 
 from madoguchi.applications.machine import Status
 from madoguchi.applications.models import Application
+from madoguchi.approvals.models import ApprovalRequest
+from madoguchi.approvals.services import approval_act
 from madoguchi.cases import services
 from madoguchi.cases.models import Case, Outcome
 from madoguchi.cases.tests.conftest import staff, submit
@@ -112,11 +114,15 @@ def test_the_whole_handling_on_the_web(application: Application, tanto: User, ka
     client.post(f"/staff/cases/{ref}/start_review/", {"version": case.version})
     case.refresh_from_db()
     assert case.status == Status.IN_REVIEW
+    shown = case.version
     client.post(f"/staff/cases/{ref}/note/", {"body": "本人確認済み"})
-    boss = logged_in(kakaricho)
-    boss.post(f"/staff/cases/{ref}/decide/", {"version": case.version + 1, "outcome": Outcome.GRANTED})
+    # a note does not change the version: the decision form shown before it is still current
+    client.post(f"/staff/cases/{ref}/decide/", {"version": shown, "outcome": Outcome.GRANTED})
     case.refresh_from_db()
-    # the note did not change the version: the form is still current
+    assert case.status == Status.PENDING_APPROVAL
+    request = ApprovalRequest.objects.get(subject_kind="case_decision", subject_id=str(case.pk))
+    approval_act(request=request, actor=kakaricho, action="approve", expected_version=request.version)
+    case.refresh_from_db()
     assert case.status == Status.DECIDED
     notice = logged_in(hanako).get(f"/notices/{application.public_id}/")
     assert notice.status_code == 200 and notice["Content-Type"] == "application/pdf"
