@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from madoguchi.applications.api import router as applications_router
+from madoguchi.appointments.api import router as appointments_router
 from madoguchi.catalog.api import router as catalog_router
 from madoguchi.forms.api import router as forms_router
 from madoguchi.guide.api import router as guide_router
@@ -37,4 +38,5 @@ api.add_router("/", guide_router)
 api.add_router("/", forms_router)
 api.add_router("/", payments_router)
 api.add_router("/", applications_router)
+api.add_router("/", appointments_router)
 api.add_router("/", integrations_router)

@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from madoguchi.appointments.demo import appointments_demo_load
 from madoguchi.approvals.importer import approvals_import
 from madoguchi.catalog.importer import ImportReport, catalog_import
 from madoguchi.core.models import Department, Household, Resident, StaffRole, User
@@ -105,6 +106,7 @@ def demo_load() -> DemoReport:
     report = catalog_import(directory=settings.CATALOG_DIR)
     forms = forms_import()
     approvals_import()
+    appointments_demo_load()
     resident_hash = make_password(RESIDENT_PASSWORD)
     staff_hash = make_password(STAFF_PASSWORD)
     residents = 0
