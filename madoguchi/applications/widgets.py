@@ -165,13 +165,22 @@ def field_context(
         ctx["current"] = raw if isinstance(raw, Mapping) and raw.get("name") else None
         ctx["accept"] = ",".join(field.get("accept", []))
     if kind == "group":
-        items = raw if isinstance(raw, list) else []
+        items = group_items(raw)
         max_items = int(field.get("max_items", 20))
-        count = min(max_items, max(len(items) + 1, int(field.get("min_items", 0)), 1))
-        ctx["item_label"] = _label(field, "item_label") or _label(field)
+        min_items = int(field.get("min_items", 0))
+        count = min(max_items, max(len(items), min_items, 1))
+        item_label = _label(field, "item_label") or _label(field)
+        ctx["item_label"] = item_label
+        ctx["can_add"] = count < max_items
+        ctx["can_remove"] = count > max(min_items, 1)
+        ctx["add_label"] = (
+            translation.gettext("もう1人追加") if _is_about_people(field) else translation.gettext("もう1件追加")
+        )
+        ctx["max_items"] = max_items
         ctx["items"] = [
             {
                 "number": index + 1,
+                "index": index,
                 "fields": [
                     field_context(
                         sub,
@@ -185,6 +194,21 @@ def field_context(
             for index in range(count)
         ]
     return ctx
+
+
+def group_items(raw: Any) -> list[dict[str, Any]]:
+    """The rows of a repeating group as a list, from saved answers (a list) or from a
+    posted web form unflattened to ``{"0": {...}, "1": {...}}``."""
+    if isinstance(raw, list):
+        return [dict(item) if isinstance(item, Mapping) else {} for item in raw]
+    if isinstance(raw, Mapping) and raw and all(str(k).isdigit() for k in raw):
+        return [dict(raw[k]) if isinstance(raw[k], Mapping) else {} for k in sorted(raw, key=lambda k: int(str(k)))]
+    return []
+
+
+def _is_about_people(field: Mapping[str, Any]) -> bool:
+    """A group whose rows are people (they have a name): 「もう1人追加」, else 「もう1件追加」."""
+    return any(sub["type"] in ("name", "kana") for sub in field.get("fields", []))
 
 
 def _autocomplete(field: Mapping[str, Any]) -> str:

@@ -10,6 +10,8 @@ a stale one is refused (two staff on one case). A decided case is locked.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -120,3 +122,42 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+
+class CounterVisit(models.Model):
+    """書かない窓口: one visit of a resident to the counter. Staff find the resident,
+    start one or several procedures prefilled from the record, and the resident checks
+    everything on the second screen (a tablet at the counter, paired with a short
+    code) and signs; then every application of the visit is submitted at once with the
+    channel 窓口."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", _("準備中")
+        AWAITING = "awaiting", _("確認待ち")
+        CONFIRMED = "confirmed", _("確認済み")
+        CANCELLED = "cancelled", _("取りやめ")
+
+    public_id = models.UUIDField(_("公開ID"), default=uuid.uuid4, unique=True, editable=False)
+    resident = models.ForeignKey("core.Resident", verbose_name=_("住民"), on_delete=models.PROTECT)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("職員"), on_delete=models.PROTECT, related_name="counter_visits"
+    )
+    department = models.ForeignKey("core.Department", verbose_name=_("部署"), on_delete=models.PROTECT)
+    status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PREPARING)
+    applications = models.ManyToManyField(
+        "applications.Application", verbose_name=_("申請"), related_name="counter_visits", blank=True
+    )
+    pairing_code = models.CharField(_("確認画面の番号"), max_length=6, blank=True, db_index=True)
+    pairing_expires_at = models.DateTimeField(_("番号の有効期限"), null=True, blank=True)
+    signature = models.TextField(_("署名"), blank=True)
+    signed_name = models.CharField(_("署名（氏名）"), max_length=100, blank=True)
+    confirmed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
+    created_at = models.DateTimeField(_("開始日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("書かない窓口の来庁")
+        verbose_name_plural = _("書かない窓口の来庁")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.resident} {self.created_at:%Y-%m-%d}"

@@ -97,7 +97,7 @@ def _applicant_names(application: Application) -> tuple[str, str]:
     name = _first_answer(application, "name")
     kana = _first_answer(application, "kana")
     applicant = application.applicant
-    resident = getattr(applicant, "resident", None) if applicant is not None else None
+    resident = application.resident or (getattr(applicant, "resident", None) if applicant is not None else None)
     if resident is not None:
         name = name or resident.full_name
         kana = kana or resident.full_name_kana
@@ -373,13 +373,14 @@ def case_approval_finished(*, case: Case, approved: bool, actor: User | None, co
 def _notify_resident(case: Case, *, key: str, subject: str, body: str, link: str) -> None:
     application = case.application
     user = application.applicant
+    address = str(getattr(application, "applicant_email", "") or "")
     for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.INBOX):
-        if user is None and channel == OutboxMessage.Channel.INBOX:
-            continue
+        if user is None and (channel == OutboxMessage.Channel.INBOX or not address):
+            continue  # without an account: email only, if an address was given
         outbox_enqueue(
             channel=channel,
             user=user,
-            to_address="" if user is not None else str(getattr(application, "applicant_email", "")),
+            to_address="" if user is not None else address,
             subject=subject,
             body_text=body,
             dedupe_key=f"{key}-{channel}",

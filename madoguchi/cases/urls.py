@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.cases import views
+from madoguchi.cases import counter_views, views
 
 app_name = "cases"
 
@@ -13,5 +13,8 @@ urlpatterns = [
     path("cases/<str:reference_number>/notice.pdf", views.notice, name="notice"),
     path("cases/<str:reference_number>/files/<slug:field_key>/", views.attachment, name="attachment"),
     path("cases/<str:reference_number>/<slug:action>/", views.case_action, name="action"),
-    path("counter/", views.counter, name="counter"),
+    path("counter/", counter_views.search, name="counter"),
+    path("counter/start/", counter_views.visit_start, name="counter_start"),
+    path("counter/<uuid:public_id>/", counter_views.visit, name="counter_visit"),
+    path("counter/<uuid:public_id>/<slug:action>/", counter_views.visit_action, name="counter_action"),
 ]

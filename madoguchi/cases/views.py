@@ -318,7 +318,7 @@ def resident_record(request: HttpRequest, reference_number: str) -> HttpResponse
     user = _user(request)
     case = _case(request, reference_number)
     applicant = case.application.applicant
-    resident = getattr(applicant, "resident", None) if applicant is not None else None
+    resident = case.application.resident or (getattr(applicant, "resident", None) if applicant is not None else None)
     services.case_record_viewed(case=case, actor=user, what="resident_record")
     household = list(resident.household.members.order_by("pk")) if resident is not None else []
     return render(
@@ -369,8 +369,3 @@ def resident_notice(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseB
         filename=f"notice-{case.reference_number}.pdf",
         content_type="application/pdf",
     )
-
-
-@staff_required
-def counter(request: HttpRequest) -> HttpResponse:
-    return render(request, "cases/counter.html", {"staff_section": "counter"})

@@ -23,6 +23,7 @@ urlpatterns = [
     path("staff/integrations/", include("madoguchi.integrations.urls")),
     path("staff/", include("madoguchi.cases.urls")),
     path("notices/", include("madoguchi.cases.resident_urls")),
+    path("counter/screen/", include("madoguchi.cases.screen_urls")),
     path("appointments/", include("madoguchi.appointments.urls")),
     path("reservations/", include("madoguchi.reservations.urls")),
     path("", include("madoguchi.catalog.urls")),

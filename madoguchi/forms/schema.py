@@ -131,6 +131,7 @@ def definition_schema() -> dict[str, Any]:
             "title_en": TEXT,
             "description": TEXT,
             "description_en": TEXT,
+            "anonymous": {"type": "boolean"},
             "steps": {
                 "type": "array",
                 "minItems": 1,

@@ -72,3 +72,19 @@ API_DATA: dict[str, Any] = {
     "delivery": "mail",
     "declaration": True,
 }
+
+
+@pytest.fixture
+def staff(ward: None) -> User:
+    return User.objects.get(email="kumin-tanto@demo-ku.example.jp")
+
+
+@pytest.fixture
+def submitted(free_juminhyo: None, hanako: User) -> Any:
+    """hanako's submitted juminhyo-copy application (made through the API service)."""
+    from madoguchi.applications.services import application_create_and_submit
+
+    application, _created = application_create_and_submit(
+        applicant=hanako, procedure_code="juminhyo-copy", data=API_DATA, submission_key="fixture-key-0001"
+    )
+    return application

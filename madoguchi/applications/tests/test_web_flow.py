@@ -91,7 +91,7 @@ def test_full_flow_submits_once_with_a_reference_number(hanako_client: Client, h
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     # the submitted application cannot be changed any more
-    assert hanako_client.get(_url(application, "step/requester/"))["Location"] == _url(application, "done/")
+    assert hanako_client.get(_url(application, "step/requester/"))["Location"] == _url(application, "")
 
     # …and it is on the resident's portal, with its reference number.
     portal = hanako_client.get("/portal/").content.decode()
