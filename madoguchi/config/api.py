@@ -15,6 +15,7 @@ from madoguchi.forms.api import router as forms_router
 from madoguchi.guide.api import router as guide_router
 from madoguchi.integrations.api import router as integrations_router
 from madoguchi.payments.api import router as payments_router
+from madoguchi.reservations.api import router as reservations_router
 
 api = NinjaAPI(
     title="madoguchi API",
@@ -40,3 +41,4 @@ api.add_router("/", payments_router)
 api.add_router("/", applications_router)
 api.add_router("/", appointments_router)
 api.add_router("/", integrations_router)
+api.add_router("/", reservations_router)

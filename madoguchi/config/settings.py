@@ -211,6 +211,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 # Ward identity shown on every page.
 WARD_NAME = env_str("WARD_NAME", "デモ区")
 WARD_NAME_EN = env_str("WARD_NAME_EN", "Demo Ward")
+WARD_PREFECTURE = env_str("WARD_PREFECTURE", "東京都")
+# 全国地方公共団体コード (6 digits) in the open data files; empty for the fictional demo ward.
+WARD_LOCAL_GOVERNMENT_CODE = env_str("WARD_LOCAL_GOVERNMENT_CODE", "")
 
 # Catalog data (procedures.yaml, life_events.yaml) imported by `./run manage catalog_import`.
 CATALOG_DIR = Path(env_str("CATALOG_DIR", str(BASE_DIR / "madoguchi" / "catalog" / "data")))

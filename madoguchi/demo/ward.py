@@ -19,6 +19,7 @@ from madoguchi.approvals.importer import approvals_import
 from madoguchi.catalog.importer import ImportReport, catalog_import
 from madoguchi.core.models import Department, Household, Resident, StaffRole, User
 from madoguchi.forms.importer import FormsReport, forms_import
+from madoguchi.reservations.demo import reservations_demo_load
 
 RESIDENT_PASSWORD = "demo-kumin-2026"  # noqa: S105 - published demo login
 STAFF_PASSWORD = "demo-shokuin-2026"  # noqa: S105 - published demo login
@@ -153,4 +154,5 @@ def demo_load() -> DemoReport:
         )
         for dept in Department.objects.all():
             StaffRole.objects.get_or_create(user=admin, department=dept, defaults={"role": StaffRole.Role.ADMIN})
+    reservations_demo_load()
     return DemoReport(catalog=report, forms=forms, residents=residents, staff=staff + 1)

@@ -6,3 +6,7 @@ class ReservationsConfig(AppConfig):
     name = "madoguchi.reservations"
     label = "reservations"
     verbose_name = _("施設予約・抽選・イベント")
+
+    def ready(self) -> None:
+        # Importing this registers the payment hook (purpose "reservation").
+        from madoguchi.reservations import hooks  # noqa: F401
