@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.applications import documents, flow, links
+from madoguchi.applications.hooks import documents_for
 from madoguchi.applications.machine import RECEIVED, IllegalTransition, Status
 from madoguchi.applications.models import Application, Correction
 from madoguchi.applications.prefill.registry import register as prefill_sources
@@ -637,6 +638,7 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
             "correction_items": _correction_items(application, correction) if correction else [],
             "rows": engine.summary(definition, application_answers(application), _lang()),
             "can_withdraw": application.status in WITHDRAWABLE,
+            "documents": documents_for(application),
         },
     )
 

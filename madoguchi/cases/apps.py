@@ -14,3 +14,7 @@ class CasesConfig(AppConfig):
         application_submitted.connect(receivers.on_submitted, dispatch_uid="cases.on_submitted")
         application_status_changed.connect(receivers.on_status_changed, dispatch_uid="cases.on_status_changed")
         del approval
+        from madoguchi.applications.hooks import add_document_provider
+        from madoguchi.cases.selectors import notice_documents
+
+        add_document_provider(notice_documents)

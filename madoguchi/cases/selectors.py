@@ -174,3 +174,14 @@ def department_staff(department_id: int) -> list[User]:
 
 def status_choices() -> list[tuple[str, str]]:
     return [(s.value, str(s.label)) for s in Status if s not in (Status.DRAFT, Status.AWAITING_PAYMENT)]
+
+
+def notice_documents(application: Any) -> list[tuple[str, str]]:
+    """The decision notice on the resident's page of the application, once issued."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    case = Case.objects.filter(application=application).exclude(notice_file="").first()
+    if case is None:
+        return []
+    return [(str(_("決定通知書（PDF）")), reverse("notices:download", args=[application.public_id]))]
