@@ -127,3 +127,90 @@ def test_apply_correct_decide_approve_and_receive_the_notice(page: Any, demo_war
     notice_url = page.get_by_role("link", name="決定通知書（PDF）").get_attribute("href")
     notice = page.request.get(notice_url)
     assert notice.ok and notice.body().startswith(b"%PDF")
+
+
+def test_counter_assistance_with_the_second_screen(page: Any, browser: Any, live_server: Any, demo_ward: None) -> None:
+    """書かない窓口: staff find 山田 花子, start 住民票の写し prefilled from the record,
+    complete it, and she checks and signs on the tablet; the application is received
+    with the channel 窓口."""
+    _log_in(page, "kumin-tanto@demo-ku.example.jp", STAFF_PASSWORD, staff=True)
+    page.goto("/staff/counter/")
+    assert_accessible(page)
+    page.get_by_label("フリガナ（氏・名）").fill("やまだ はなこ")
+    page.get_by_role("button", name="住民を探す").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    page.get_by_role("button", name="山田 花子 さんの手続きを始める").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    page.get_by_label("住民票の写しの交付（区民課）", exact=False).check()
+    page.get_by_role("button", name="手続きを追加").click()
+    page.wait_for_load_state()
+    assert "住民記録から入力済み" in page.content()
+    assert_accessible(page)
+
+    # Staff complete what the record does not hold, on the ordinary pages.
+    page.get_by_role("link", name="の内容を確認・入力", exact=False).first.click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    draft = Application.objects.get(procedure__code="juminhyo-copy", channel="counter")
+    page.goto(f"/applications/{draft.public_id}/step/requester/")
+    assert page.locator("input[value='山田']").count() == 1
+    page.get_by_label("日中の連絡先電話番号").fill("03-1234-5678")
+    page.get_by_label("本人", exact=True).check()
+    _next(page)
+    page.get_by_label("世帯全員").check()
+    _next(page)
+    _next(page)
+    page.get_by_label("通数").fill("1")
+    page.get_by_label("使いみち", exact=True).select_option("employment")
+    _next(page)
+    page.get_by_label("住民登録地へ郵送", exact=False).check()
+    _next(page)
+    assert "窓口で作成中の申請です" in page.content()
+    page.get_by_role("link", name="書かない窓口の画面へ戻る").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="山田 花子", exact=False).first.click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="確認画面に表示する").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    code = page.locator(".pairing-code").inner_text().strip()
+    assert len(code) == 6
+
+    # The second screen: a tablet at the counter, no login.
+    tablet_context = browser.new_context(
+        base_url=live_server.url, locale="ja-JP", viewport={"width": 800, "height": 1200}
+    )
+    tablet = tablet_context.new_page()
+    tablet.goto("/counter/screen/")
+    assert_accessible(tablet)
+    tablet.get_by_label("職員の画面に表示された6桁の番号").fill(code)
+    tablet.get_by_role("button", name="表示する").click()
+    tablet.wait_for_url("**/counter/screen/review/")
+    assert "山田" in tablet.content() and "住民票" in tablet.content()
+    assert_accessible(tablet)
+    tablet.get_by_role("button", name="この内容で申請する").click()  # without signing: refused
+    tablet.wait_for_load_state()
+    assert "error-summary" in tablet.content()
+    assert_accessible(tablet)
+    canvas = tablet.locator("canvas")
+    box = canvas.bounding_box()
+    tablet.mouse.move(box["x"] + 20, box["y"] + 30)
+    tablet.mouse.down()
+    for step in range(1, 12):
+        tablet.mouse.move(box["x"] + 20 + step * 25, box["y"] + 30 + (step % 3) * 15)
+    tablet.mouse.up()
+    tablet.get_by_label("内容を確認しました。記載した内容は事実と相違ありません。").check()
+    tablet.get_by_role("button", name="この内容で申請する").click()
+    tablet.wait_for_load_state()
+    assert tablet.url.endswith("/counter/screen/done/"), tablet.locator("main").inner_text()
+    assert_accessible(tablet)
+    tablet_context.close()
+
+    application = Application.objects.get(procedure__code="juminhyo-copy", channel="counter")
+    assert application.status == "submitted" and application.reference_number
+    assert application.counter_visits.get().signature.startswith("M ")
+    page.reload()
+    assert "申請を受け付けました" in page.content()
+    assert_accessible(page)

@@ -6,7 +6,8 @@ it is tied to the registry entry (``Application.resident``). Answers are prefill
 from the record (for a resident with an account, from every prefill source), staff
 complete them on the ordinary step pages, and the resident confirms on the counter's
 second screen, which submits it (``application_counter_submit``): the resident's
-confirmation there stands for the form's declaration.
+confirmation there stands for the form's declaration, and a fee is paid at the
+counter's till (the staff page shows the total).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def application_counter_submit(*, application: Application, actor: User, submiss
         if data != locked.data:
             locked.data = data
             locked.save(update_fields=["data", "updated_at"])
-        return application_submit(application=locked, submission_key=submission_key, actor=actor)
+        return application_submit(application=locked, submission_key=submission_key, actor=actor, fee_at_counter=True)
 
 
 def application_withdraw_draft(*, application: Application, actor: User) -> Application:

@@ -527,6 +527,7 @@ def application_submit(
     actor: User | None = None,
     lang: str = "ja",
     write_back: bool | None = None,
+    fee_at_counter: bool = False,
 ) -> Application:
     """Submit the application: check every answer again, give the 受付番号, queue the
     confirmation mail and inbox message, in one transaction. Idempotent: an
@@ -536,7 +537,8 @@ def application_submit(
     ``write_back`` is the resident's choice on the check page (None: the choice
     recorded when the payment was started): when true, changed contact details are
     saved to the profile in the same transaction (``selectors.write_back_offers``),
-    with the consent recorded and audited."""
+    with the consent recorded and audited. ``fee_at_counter``: a counter application
+    whose fee is paid at the counter's till, not through a payment provider."""
     if not submission_key:
         raise ValueError("submission_key is required")
     with transaction.atomic():
@@ -550,7 +552,8 @@ def application_submit(
         if errors:
             raise InvalidApplication(errors)
         fee = fee_for(locked.procedure, cleaned)
-        if fee and _settled_payment(locked) is None:
+        at_counter = fee_at_counter and locked.channel == Channel.COUNTER
+        if fee and not at_counter and _settled_payment(locked) is None:
             raise PaymentRequired(fee)
         if locked.status == Status.DRAFT or not locked.submission_key:
             locked.submission_key = submission_key

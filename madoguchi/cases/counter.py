@@ -47,13 +47,14 @@ def resident_search(
     """Residents matching every given criterion (at most 20). Needs at least one
     criterion; each search is written to the audit log (what was searched, how many
     were found — not the names)."""
-    kana = to_katakana(normalize(kana)).replace(" ", "").replace("\u3000", "")
+    parts = [normalize(part) for part in to_katakana(kana).split()]
+    kana = "".join(parts)
     address = normalize(address).replace(" ", "")
     if not (kana or birth_date or address):
         raise CaseError(_("フリガナ、生年月日、住所のいずれかを入力してください。"))
     residents: QuerySet[Resident] = Resident.objects.select_related("household")
     if kana:
-        for part in [p for p in re.split(r"[\s\u3000]+", kana) if p]:
+        for part in parts:
             residents = residents.filter(Q(family_name_kana__contains=part) | Q(given_name_kana__contains=part))
     if birth_date:
         residents = residents.filter(birth_date=birth_date)

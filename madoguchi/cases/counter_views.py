@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.decorators import staff_required
-from madoguchi.applications.services import application_answers
+from madoguchi.applications.services import application_answers, fee_for
 from madoguchi.cases import counter
 from madoguchi.cases.models import CounterVisit
 from madoguchi.cases.services import CaseError
@@ -103,7 +103,9 @@ def _procedures() -> list[Procedure]:
 @staff_required
 def visit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visit = counter.counter_visit_get_for_staff(staff=_user(request), public_id=public_id)
-    applications = list(visit.applications.select_related("procedure").order_by("pk"))
+    applications = list(visit.applications.select_related("procedure", "form_definition").order_by("pk"))
+    for application in applications:
+        application.counter_fee = fee_for(application.procedure, application_answers(application))  # type: ignore[attr-defined]
     started = {a.procedure.code for a in applications}
     procedures = _procedures()
     with_forms = {p.code for p in procedures}
@@ -118,6 +120,7 @@ def visit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "applications": applications,
         "procedures": [p for p in procedures if p.code not in started],
         "bundles": bundles,
+        "fee_total": sum(a.counter_fee or 0 for a in applications),  # type: ignore[attr-defined]
         "pairing_valid": visit.pairing_expires_at is not None and visit.pairing_expires_at > timezone.now(),
     }
     if request.headers.get("HX-Request") and request.GET.get("fragment") == "status":

@@ -53,6 +53,8 @@ def test_hiragana_search_finds_katakana_names(tanto: User, hanako_record: Reside
 
     hiragana = jaconv.kata2hira(hanako_record.family_name_kana)
     assert hanako_record in counter.resident_search(staff=tanto, kana=hiragana)
+    both = jaconv.kata2hira(f"{hanako_record.family_name_kana} {hanako_record.given_name_kana}")
+    assert hanako_record in counter.resident_search(staff=tanto, kana=both)
 
 
 def test_several_procedures_prefilled_and_confirmed_at_once(tanto: User, hanako_record: Resident) -> None:
