@@ -57,7 +57,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 )
             except CaseError as exc:
                 errors["kana"] = exc.message
-    visits = CounterVisit.objects.filter(staff=request.user, status__in=["preparing", "awaiting"]).select_related(
+    visits = CounterVisit.objects.filter(staff=_user(request), status__in=["preparing", "awaiting"]).select_related(
         "resident"
     )[:10]
     return render(
@@ -104,8 +104,11 @@ def _procedures() -> list[Procedure]:
 def visit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visit = counter.counter_visit_get_for_staff(staff=_user(request), public_id=public_id)
     applications = list(visit.applications.select_related("procedure", "form_definition").order_by("pk"))
+    fees: list[int] = []
     for application in applications:
-        application.counter_fee = fee_for(application.procedure, application_answers(application))  # type: ignore[attr-defined]
+        fee = fee_for(application.procedure, application_answers(application)) or 0
+        application.counter_fee = fee  # type: ignore[attr-defined]
+        fees.append(fee)
     started = {a.procedure.code for a in applications}
     procedures = _procedures()
     with_forms = {p.code for p in procedures}
@@ -120,7 +123,7 @@ def visit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "applications": applications,
         "procedures": [p for p in procedures if p.code not in started],
         "bundles": bundles,
-        "fee_total": sum(a.counter_fee or 0 for a in applications),  # type: ignore[attr-defined]
+        "fee_total": sum(fees),
         "pairing_valid": visit.pairing_expires_at is not None and visit.pairing_expires_at > timezone.now(),
     }
     if request.headers.get("HX-Request") and request.GET.get("fragment") == "status":

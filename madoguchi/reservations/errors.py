@@ -81,7 +81,6 @@ class AlreadyDrawn(Refused):
     code = "already_drawn"
 
 
-
 class AlreadyRegistered(Refused):
     code = "already_registered"
 
