@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from madoguchi.integrations.services import webhook_deliver_due
 
@@ -46,7 +46,8 @@ class Command(BaseCommand):
                 signal.signal(signum, handler)
 
     def _run(self, options: dict[str, Any]) -> None:
-        close_old_connections()
+        if not connection.in_atomic_block:  # a long-running loop drops stale connections
+            close_old_connections()
         result = webhook_deliver_due(limit=options["limit"])
         if options["verbosity"] >= 1 and (not options["loop"] or any(result.as_dict().values())):
             counts = ", ".join(f"{key}={value}" for key, value in result.as_dict().items())
