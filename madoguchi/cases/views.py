@@ -37,6 +37,8 @@ from madoguchi.core.models import User
 from madoguchi.forms import engine
 
 PAGE_SIZE = 50
+#: Uploads that were re-encoded as photos on upload, so safe to show in the page.
+VIEWABLE = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 def _user(request: HttpRequest) -> User:
@@ -170,7 +172,7 @@ def _can_see_mynumber(user: User) -> bool:
     return user.has_perm("applications.view_mynumber")
 
 
-def _attachments(application: Application) -> list[dict[str, str]]:
+def _attachments(application: Application) -> list[dict[str, Any]]:
     data = application.data if isinstance(application.data, dict) else {}
     found = []
     for _step, field in engine.iter_fields(application.form_definition.definition):
@@ -184,6 +186,7 @@ def _attachments(application: Application) -> list[dict[str, str]]:
                     ),
                     "name": str(value.get("name") or ""),
                     "content_type": str(value.get("content_type") or ""),
+                    "viewable": str(value.get("content_type") or "") in VIEWABLE,
                 }
             )
     return found
@@ -336,13 +339,21 @@ def attachment(request: HttpRequest, reference_number: str, field_key: str) -> H
     value = data.get(field_key)
     if not isinstance(value, dict) or not value.get("id") or not default_storage.exists(value["id"]):
         raise Http404
+    content_type = str(value.get("content_type") or "")
+    inline = request.GET.get("view") == "1" and content_type in VIEWABLE
     services.case_record_viewed(case=case, actor=user, what=f"attachment:{field_key}")
-    return FileResponse(
+    response = FileResponse(
         default_storage.open(value["id"], "rb"),
-        as_attachment=True,
+        as_attachment=not inline,
         filename=str(value.get("name") or "attachment"),
-        content_type="application/octet-stream",
+        content_type=content_type if inline else "application/octet-stream",
     )
+    if inline:
+        # A photo re-encoded on upload (EXIF stripped): shown in the case view, and
+        # never able to run anything in the site's origin.
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @staff_required

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -146,3 +148,44 @@ def test_actions_on_a_withdrawn_case_are_refused(
     assert response.status_code == 200
     application.case.refresh_from_db()
     assert application.case.status == Status.WITHDRAWN
+
+
+def test_staff_see_an_attached_photo_in_the_case_and_each_view_is_logged(
+    application: Application, tanto: User, settings: Any, tmp_path: Any
+) -> None:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from madoguchi.applications.services import application_store_file
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 0, 0)).save(buffer, format="PNG")
+    field = {
+        "key": "power_of_attorney",
+        "type": "file",
+        "label": "委任状",
+        "accept": ["image/png", ".png"],
+        "max_bytes": 10**6,
+    }
+    meta = application_store_file(
+        application=application, field=field, upload=SimpleUploadedFile("委任状.png", buffer.getvalue(), "image/png")
+    )
+    Application.objects.filter(pk=application.pk).update(data={**application.data, "power_of_attorney": meta})
+    ref = application.reference_number
+    client = logged_in(tanto)
+    page = client.get(f"/staff/cases/{ref}/").content.decode()
+    assert f"/staff/cases/{ref}/files/power_of_attorney/?view=1" in page
+    shown = client.get(f"/staff/cases/{ref}/files/power_of_attorney/", {"view": "1"})
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    assert "sandbox" in shown["Content-Security-Policy"] and shown["X-Content-Type-Options"] == "nosniff"
+    downloaded = client.get(f"/staff/cases/{ref}/files/power_of_attorney/")
+    assert downloaded["Content-Type"] == "application/octet-stream"
+    assert (
+        AuditEvent.objects.filter(action="case.resident_data_viewed", data__what="attachment:power_of_attorney").count()
+        == 2
+    )
+    other = logged_in(staff("kosodate", "kacho"))
+    assert other.get(f"/staff/cases/{ref}/files/power_of_attorney/", {"view": "1"}).status_code == 404
