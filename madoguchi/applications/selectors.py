@@ -290,3 +290,14 @@ def write_back_offers(application: Application, cleaned: Mapping[str, Any], lang
                 )
             )
     return offers
+
+
+def application_attachment(application: Application, field_key: str) -> dict[str, Any]:
+    """The stored metadata (``id``, ``name``, ``content_type`` …) of the file attached
+    in ``field_key``; :class:`Http404` if there is none or it is gone from storage."""
+    from django.core.files.storage import default_storage
+
+    value = application.data.get(field_key) if isinstance(application.data, dict) else None
+    if not isinstance(value, dict) or not value.get("id") or not default_storage.exists(value["id"]):
+        raise Http404
+    return value

@@ -302,7 +302,7 @@ def application_start_anonymous(*, email: str, procedure_code: str, base_url: st
         )
         _audit(application, None, "start", anonymous=True)
         with translation.override(lang):
-            name = _procedure_name(application, lang)
+            name = procedure_name(application, lang)
             subject = _("【%(ward)s】申請の続きを入力するためのリンク（%(procedure)s）") % {
                 "ward": settings.WARD_NAME,
                 "procedure": name,
@@ -395,12 +395,12 @@ def _settled_payment(application: Application) -> Payment | None:
     return next((p for p in payments if p.settled_at is not None), None)
 
 
-def _procedure_name(application: Application, language: str) -> str:
+def procedure_name(application: Application, language: str) -> str:
     procedure = application.procedure
     return procedure.name_en if language == "en" and procedure.name_en else procedure.name
 
 
-def _language(application: Application) -> str:
+def applicant_language(application: Application) -> str:
     user = application.applicant
     return (user.preferred_language if user is not None else "") or "ja"
 
@@ -423,11 +423,14 @@ def _where_to_see(application: Application, url: str) -> str:
     }
 
 
-def _enqueue(application: Application, *, key: str, subject: str, inbox_subject: str, body: str, link: str) -> None:
-    """Queue the mail and the inbox message of an event (the mail only, with the signed
-    link, for an applicant without an account). Call inside the caller's transaction."""
+def application_notify(
+    *, application: Application, key: str, subject: str, inbox_subject: str, body: str, link: str
+) -> None:
+    """Queue the mail and the inbox message of an event to the applicant (the mail only,
+    with the signed link, for an applicant without an account; nothing when there is
+    neither an account nor an address). Call inside the caller's transaction."""
     user = application.applicant
-    language = _language(application)
+    language = applicant_language(application)
     if user is None and not application.applicant_email:
         return  # no account and no address (e.g. made at the counter): nothing to send to
     if user is None:
@@ -457,10 +460,10 @@ def _enqueue(application: Application, *, key: str, subject: str, inbox_subject:
 
 
 def _notify(application: Application) -> None:
-    language = _language(application)
+    language = applicant_language(application)
     link = reverse("applications:done", args=[application.public_id])
     with translation.override(language):
-        name = _procedure_name(application, language)
+        name = procedure_name(application, language)
         subject = _("【%(ward)s】申請を受け付けました（受付番号 %(number)s）") % {
             "ward": settings.WARD_NAME,
             "number": application.reference_number,
@@ -493,8 +496,8 @@ def _notify(application: Application) -> None:
                 "ward": settings.WARD_NAME,
             }
         inbox_subject = _("申請を受け付けました（%(procedure)s）") % {"procedure": name}
-    _enqueue(
-        application,
+    application_notify(
+        application=application,
         key=f"application-submitted-{application.public_id}",
         subject=subject,
         inbox_subject=inbox_subject,
@@ -818,11 +821,11 @@ def correction_editable_keys(application: Application, correction: Correction) -
 
 
 def _correction_notify(application: Application, correction: Correction) -> None:
-    language = _language(application)
+    language = applicant_language(application)
     fields = _fields(application.form_definition.definition)
     link = reverse("applications:correction", args=[application.public_id])
     with translation.override(language):
-        name = _procedure_name(application, language)
+        name = procedure_name(application, language)
         lines = []
         for item in correction.items:
             field = fields.get(str(item["path"]).split(".")[0], {})
@@ -851,8 +854,8 @@ def _correction_notify(application: Application, correction: Correction) -> None
             "ward": settings.WARD_NAME,
         }
         inbox_subject = _("申請内容の補正をお願いします（%(procedure)s）") % {"procedure": name}
-    _enqueue(
-        application,
+    application_notify(
+        application=application,
         key=f"application-correction-{correction.pk}",
         subject=subject,
         inbox_subject=inbox_subject,
@@ -976,9 +979,9 @@ def application_withdraw(*, application: Application, actor: User | None, reason
         if locked.status not in WITHDRAWABLE:
             raise machine.IllegalTransition(locked.status, Status.WITHDRAWN)
         locked = application_transition(application=locked, target=Status.WITHDRAWN, actor=actor, note=reason)
-        language = _language(locked)
+        language = applicant_language(locked)
         with translation.override(language):
-            name = _procedure_name(locked, language)
+            name = procedure_name(locked, language)
             subject = _("【%(ward)s】申請を取り下げました（受付番号 %(number)s）") % {
                 "ward": settings.WARD_NAME,
                 "number": locked.reference_number,
@@ -994,8 +997,8 @@ def application_withdraw(*, application: Application, actor: User | None, reason
                 "ward": settings.WARD_NAME,
             }
             inbox_subject = _("申請を取り下げました（%(procedure)s）") % {"procedure": name}
-        _enqueue(
-            locked,
+        application_notify(
+            application=locked,
             key=f"application-withdrawn-{locked.public_id}",
             subject=subject,
             inbox_subject=inbox_subject,

@@ -35,7 +35,6 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,6 +46,7 @@ from madoguchi.applications.machine import RECEIVED, IllegalTransition, Status
 from madoguchi.applications.models import Application, Correction
 from madoguchi.applications.prefill.registry import register as prefill_sources
 from madoguchi.applications.selectors import (
+    application_attachment,
     application_get_by_resume_link,
     application_get_for_visitor,
     application_list_for_applicant,
@@ -92,6 +92,8 @@ HX = {"hx-boost": "true", "hx-target": "#main", "hx-select": "#main", "hx-swap":
 
 View = Callable[..., HttpResponseBase]
 
+_lang = engine.page_language
+
 
 def applicant_required(view: View) -> View:
     """Logged in, or holding the application (``public_id``) in the browser session
@@ -120,10 +122,6 @@ def _actor(request: HttpRequest) -> User | None:
     """The account acting, or None for an applicant without an account."""
     user = request.user
     return user if isinstance(user, User) and user.is_authenticated else None
-
-
-def _lang() -> str:
-    return "en" if translation.get_language() == "en" else "ja"
 
 
 def _t(item: Mapping[str, Any], name: str) -> str:
@@ -757,10 +755,7 @@ def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
 def attachment(request: HttpRequest, public_id: uuid.UUID, field_key: str) -> HttpResponseBase:
     """A file the applicant attached, served to the applicant only (anyone else: 404),
     always as a download so that a browser never renders it in the site's origin."""
-    application = _get(request, public_id)
-    value = application.data.get(field_key) if isinstance(application.data, dict) else None
-    if not isinstance(value, dict) or not value.get("id") or not default_storage.exists(value["id"]):
-        raise Http404
+    value = application_attachment(_get(request, public_id), field_key)
     return FileResponse(
         default_storage.open(value["id"], "rb"),
         as_attachment=True,

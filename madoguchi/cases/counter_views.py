@@ -24,17 +24,13 @@ from madoguchi.forms import engine
 
 SESSION_KEY = "counter_screen_visit"
 
+_lang = engine.page_language
+
 
 def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # noqa: S101 - guaranteed by staff_required
     return user
-
-
-def _lang() -> str:
-    from django.utils import translation
-
-    return "en" if translation.get_language() == "en" else "ja"
 
 
 @staff_required

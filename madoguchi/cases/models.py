@@ -84,11 +84,6 @@ class Case(models.Model):
     def status_label(self) -> str:
         return str(Status(self.status).label)
 
-    def is_overdue(self, now: object | None = None) -> bool:
-        from madoguchi.applications.machine import OPEN
-
-        return self.status in OPEN and (now or timezone.now()) > self.due_at  # type: ignore[operator]
-
 
 class CaseEvent(models.Model):
     """The staff-side history of a case: receipt, assignment, status changes, internal

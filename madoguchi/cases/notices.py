@@ -19,6 +19,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
+from madoguchi.applications.services import applicant_language
 from madoguchi.cases.models import Case, Outcome
 from madoguchi.core.japanese import format_wareki
 from madoguchi.core.pdf import a4_document, japanese_font, pick
@@ -105,8 +106,6 @@ def notice_issue(*, case: Case) -> None:
     """Produce the notice in the resident's language and deliver it."""
     from madoguchi.cases.services import case_store_notice
 
-    user = case.application.applicant
-    language = (user.preferred_language if user else "ja") or "ja"
-    with translation.override(language):
+    with translation.override(applicant_language(case.application)):
         pdf = notice_pdf(case)
     case_store_notice(case=case, pdf=pdf)

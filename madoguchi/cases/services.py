@@ -32,14 +32,17 @@ from django.utils.translation import gettext as _
 from madoguchi.applications import machine
 from madoguchi.applications.machine import Status
 from madoguchi.applications.models import Application
-from madoguchi.applications.services import application_transition
+from madoguchi.applications.services import (
+    applicant_language,
+    application_notify,
+    application_transition,
+    procedure_name,
+)
 from madoguchi.cases.models import Case, CaseEvent, Outcome
 from madoguchi.cases.selectors import staff_can_handle, staff_has_rank
 from madoguchi.core.audit import audit_record
 from madoguchi.core.japanese import add_open_days, to_katakana
 from madoguchi.core.models import User
-from madoguchi.notifications.models import OutboxMessage
-from madoguchi.notifications.services import outbox_enqueue
 
 DEFAULT_PROCESSING_DAYS = 10
 
@@ -228,12 +231,12 @@ def case_bulk_assign(*, cases: Iterable[Case], assignee: User | None, actor: Use
     count = 0
     with transaction.atomic():
         for case in cases:
-            locked = _lock(case, None)
-            if locked.is_locked:
-                continue
-            if not staff_has_rank(actor, locked.department_id, "kakaricho"):
+            if not staff_has_rank(actor, case.department_id, "kakaricho"):
                 raise NotAllowed(_("まとめて担当者を設定するには、係長以上の権限が必要です。"))
-            case_assign(case=locked, assignee=assignee, actor=actor, expected_version=None)
+            try:
+                case_assign(case=case, assignee=assignee, actor=actor, expected_version=None)
+            except CaseLocked:
+                continue
             count += 1
     return count
 
@@ -370,35 +373,15 @@ def case_approval_finished(*, case: Case, approved: bool, actor: User | None, co
     _event(locked, CaseEvent.Kind.APPROVAL, actor, comment, step="returned")
 
 
-def _notify_resident(case: Case, *, key: str, subject: str, body: str, link: str) -> None:
-    application = case.application
-    user = application.applicant
-    address = str(getattr(application, "applicant_email", "") or "")
-    for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.INBOX):
-        if user is None and (channel == OutboxMessage.Channel.INBOX or not address):
-            continue  # without an account: email only, if an address was given
-        outbox_enqueue(
-            channel=channel,
-            user=user,
-            to_address="" if user is not None else address,
-            subject=subject,
-            body_text=body,
-            dedupe_key=f"{key}-{channel}",
-            link_url=link,
-            language=(user.preferred_language if user else "ja") or "ja",
-        )
-
-
 def case_store_notice(*, case: Case, pdf: bytes) -> None:
     """Keep the issued notice and tell the resident where to find it."""
     path = default_storage.save(f"notices/{case.application.public_id}/notice.pdf", ContentFile(pdf))
     case.notice_file = path
     _touch(case, "notice_file")
     _event(case, CaseEvent.Kind.NOTICE, None, path=path)
-    user = case.application.applicant
-    language = (user.preferred_language if user else "ja") or "ja"
+    application = case.application
+    language = applicant_language(application)
     with translation.override(language):
-        procedure = case.procedure.name_en if language == "en" and case.procedure.name_en else case.procedure.name
         subject = _("【%(ward)s】決定通知書を交付しました（受付番号 %(number)s）") % {
             "ward": settings.WARD_NAME,
             "number": case.reference_number,
@@ -406,11 +389,16 @@ def case_store_notice(*, case: Case, pdf: bytes) -> None:
         body = _(
             "次の申請について決定しました。決定通知書（PDF）はオンライン窓口のマイページで確認できます。\n\n"
             "手続き: %(procedure)s\n受付番号: %(number)s\n\n%(ward)s"
-        ) % {"procedure": procedure, "number": case.reference_number, "ward": settings.WARD_NAME}
-    _notify_resident(
-        case,
+        ) % {
+            "procedure": procedure_name(application, language),
+            "number": case.reference_number,
+            "ward": settings.WARD_NAME,
+        }
+    application_notify(
+        application=application,
         key=f"case-notice-{case.pk}",
         subject=subject,
+        inbox_subject=subject,
         body=body,
-        link=reverse("notices:download", args=[case.application.public_id]),
+        link=reverse("notices:download", args=[application.public_id]),
     )

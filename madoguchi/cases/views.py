@@ -27,7 +27,12 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.applications.machine import OPEN
 from madoguchi.applications.models import Application, Channel
-from madoguchi.applications.selectors import application_get_for_applicant
+from madoguchi.applications.selectors import (
+    application_attachment,
+    application_get_for_applicant,
+    correction_diff,
+    correction_list,
+)
 from madoguchi.applications.services import application_answers
 from madoguchi.cases import selectors, services
 from madoguchi.cases.models import Case, Outcome
@@ -40,17 +45,13 @@ PAGE_SIZE = 50
 #: Uploads that were re-encoded as photos on upload, so safe to show in the page.
 VIEWABLE = frozenset({"image/jpeg", "image/png", "image/webp"})
 
+_lang = engine.page_language
+
 
 def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # noqa: S101 - guaranteed by staff_required
     return user
-
-
-def _lang() -> str:
-    from django.utils import translation
-
-    return "en" if translation.get_language() == "en" else "ja"
 
 
 # -- home and inbox ---------------------------------------------------------------------
@@ -214,7 +215,10 @@ def _render_case(
     reveal = _can_see_mynumber(user)
     services.case_record_viewed(case=case, actor=user, what="answers")
     rows = engine.summary(
-        application.form_definition.definition, application_answers(application), _lang(), reveal_sensitive=reveal
+        application.form_definition.definition,
+        application_answers(application),
+        _lang(),
+        reveal_sensitive=reveal,
     )
     corrections = _corrections(application)
     context = {
@@ -243,10 +247,6 @@ def _has_route(case: Case) -> bool:
 
 
 def _corrections(application: Application) -> list[dict[str, Any]]:
-    try:
-        from madoguchi.applications.selectors import correction_diff, correction_list
-    except ImportError:
-        return []
     return [{"correction": c, "diff": correction_diff(c)} for c in correction_list(application=application)]
 
 
@@ -335,10 +335,7 @@ def resident_record(request: HttpRequest, reference_number: str) -> HttpResponse
 def attachment(request: HttpRequest, reference_number: str, field_key: str) -> HttpResponseBase:
     user = _user(request)
     case = _case(request, reference_number)
-    data = case.application.data if isinstance(case.application.data, dict) else {}
-    value = data.get(field_key)
-    if not isinstance(value, dict) or not value.get("id") or not default_storage.exists(value["id"]):
-        raise Http404
+    value = application_attachment(case.application, field_key)
     content_type = str(value.get("content_type") or "")
     inline = request.GET.get("view") == "1" and content_type in VIEWABLE
     services.case_record_viewed(case=case, actor=user, what=f"attachment:{field_key}")
@@ -358,7 +355,10 @@ def attachment(request: HttpRequest, reference_number: str, field_key: str) -> H
 
 @staff_required
 def notice(request: HttpRequest, reference_number: str) -> HttpResponseBase:
-    case = _case(request, reference_number)
+    return _notice_response(_case(request, reference_number))
+
+
+def _notice_response(case: Case) -> FileResponse:
     if not case.notice_file or not default_storage.exists(case.notice_file):
         raise Http404
     return FileResponse(
@@ -373,10 +373,6 @@ def notice(request: HttpRequest, reference_number: str) -> HttpResponseBase:
 def resident_notice(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = application_get_for_applicant(user=request.user, public_id=public_id)
     case = Case.objects.filter(application=application).first()
-    if case is None or not case.notice_file or not default_storage.exists(case.notice_file):
+    if case is None:
         raise Http404
-    return FileResponse(
-        default_storage.open(case.notice_file, "rb"),
-        filename=f"notice-{case.reference_number}.pdf",
-        content_type="application/pdf",
-    )
+    return _notice_response(case)

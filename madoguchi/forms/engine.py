@@ -35,6 +35,11 @@ class UnknownStep(KeyError):
     pass
 
 
+def page_language() -> str:
+    """The ``lang`` to give the engine for the current request: ``en`` or ``ja``."""
+    return "en" if translation.get_language() == "en" else "ja"
+
+
 def unflatten(raw: Mapping[str, Any]) -> dict[str, Any]:
     """``{"name.family": "山田", "members.0.age": "3"}`` → nested dicts. Keys without
     dots and nested values (JSON) pass through unchanged."""
