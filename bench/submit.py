@@ -8,8 +8,15 @@ to the next page) → check your answers → submit (→ confirmation page). The
 switched off in this benchmark's own catalog so that a submission completes without a
 payment. Prints submissions/s and p50/p99 latencies.
 
-    ./run bench submit [--clients 16] [--seconds 30] [--workers 5]
+    ./run bench submit [--mode web|api] [--clients 16] [--seconds 30] [--workers 4 --threads 2]
+    ./run bench submit --mode api --rate 100 --clients 32     # open loop: 100 submissions/s offered
     DATABASE_URL=postgres://.../bench_submit ./run bench submit
+
+Closed loop (the default): every client submits again as soon as it has its answer,
+so the server is saturated and the table shows its capacity. Open loop (``--rate``):
+submissions start on a fixed schedule whatever the server does, and each latency is
+counted from the scheduled start, so a queue in front of a slow server is measured
+too.
 """
 
 from __future__ import annotations
@@ -206,9 +213,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="open loop: start this many submissions per second on a fixed schedule (needs enough --clients)",
+    )
     parser.add_argument(
         "--mode",
         choices=["web", "api"],
@@ -262,7 +275,22 @@ def main() -> None:
         lock = threading.Lock()
         flows: list[float] = []
         errors: list[str] = []
-        stop_at = time.monotonic() + args.seconds
+        clock = {"began": 0.0, "next": 0}
+        # Every client logs in first; the measured time starts when all have.
+        ready = threading.Barrier(args.clients, action=lambda: clock.update(began=time.monotonic()))
+
+        def next_start() -> float | None:
+            """Closed loop: at once. Open loop (--rate): the next slot of the fixed
+            schedule, so that a slow server delays the submissions that follow instead
+            of the clients sending fewer (latency counts from the scheduled time)."""
+            if args.rate is None:
+                now = time.monotonic()
+                return now if now < clock["began"] + args.seconds else None
+            with lock:
+                index = clock["next"]
+                clock["next"] = index + 1
+            at = clock["began"] + index / args.rate
+            return at if at < clock["began"] + args.seconds else None
 
         def run(i: int) -> None:
             mine: dict[str, list[float]] = {}
@@ -270,8 +298,9 @@ def main() -> None:
             client.log_in(f"bench{i}@example.jp")
             mine.clear()
             done: list[float] = []
-            while time.monotonic() < stop_at:
-                start = time.perf_counter()
+            ready.wait()
+            while (scheduled := next_start()) is not None:
+                time.sleep(max(0.0, scheduled - time.monotonic()))
                 try:
                     if args.mode == "api":
                         client.submit_api(API_DATA)
@@ -280,19 +309,18 @@ def main() -> None:
                 except (RuntimeError, OSError) as exc:
                     errors.append(str(exc)[:200])
                     continue
-                done.append((time.perf_counter() - start) * 1000)
+                done.append((time.monotonic() - scheduled) * 1000)
             with lock:
                 flows.extend(done)
                 for kind, values in mine.items():
                     timings.setdefault(kind, []).extend(values)
 
         threads = [threading.Thread(target=run, args=(i,)) for i in range(args.clients)]
-        began = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.monotonic() - began
+        elapsed = time.monotonic() - clock["began"]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -303,8 +331,13 @@ def main() -> None:
         return f"{statistics.quantiles(values, n=100)[p - 1]:.0f}"
 
     every = [v for values in timings.values() for v in values]
+    steps = "1 request" if args.mode == "api" else "14 requests"
+    if args.rate:
+        steps += ", from its scheduled start"
     table(
-        f"online application submissions ({args.mode}) on {vendor}: {args.clients} clients, "
+        f"online application submissions ({args.mode}) on {vendor}: {args.clients} clients"
+        + (f" at {args.rate:g}/s (open loop)" if args.rate else " (closed loop)")
+        + ", "
         f"gunicorn {args.workers} workers × {args.threads} threads, {elapsed:.0f} s",
         [
             ("submissions", str(len(flows))),
@@ -317,8 +350,8 @@ def main() -> None:
             ("step POST p99 (ms)", pct(timings.get("step", []), 99)),
             ("any request p50 (ms)", pct(every, 50)),
             ("any request p99 (ms)", pct(every, 99)),
-            ("whole application (14 requests) p50 (ms)", pct(flows, 50)),
-            ("whole application p99 (ms)", pct(flows, 99)),
+            (f"whole application ({steps}) p50 (ms)", pct(flows, 50)),
+            (f"whole application ({steps}) p99 (ms)", pct(flows, 99)),
         ],
     )
     if errors:

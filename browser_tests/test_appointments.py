@@ -2,7 +2,8 @@
 (a) a resident books a counter appointment from the procedure page and cancels it;
 (b) a visitor takes a ticket at the kiosk, staff call it, the display board shows it,
 announces it in its aria-live region and reads it aloud (Web Speech API, stubbed to
-record what would be spoken)."""
+record what would be spoken); (c) a resident checks in on arrival (「到着しました」) from
+the entrance QR code's page, and staff register the kiosk tablet."""
 
 from __future__ import annotations
 
@@ -203,3 +204,53 @@ def test_day_list_poster_phone_and_bad_ticket_pages(
     staff.goto("/appointments/staff/kumin-ido/queue/")
     assert_accessible(staff)
     assert "優先" in staff.content()  # the arrived appointment, within its slot, goes first
+
+
+def test_resident_checks_in_on_arrival_and_staff_pair_the_kiosk(
+    page: Any, browser: Any, live_server: Any, demo_ward: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(c) A resident with an appointment today opens the entrance QR code's page,
+    presses 「到着しました」 and gets a priority queue ticket; My page lists the
+    appointment; staff register the kiosk tablet."""
+    from madoguchi.appointments.models import AppointmentSlot, Counter
+    from madoguchi.appointments.services import appointment_book, slots_generate
+    from madoguchi.core.models import User
+
+    slots_generate(counter=Counter.objects.get(code="kumin-ido"), start=QUEUE_NOW.date(), end=QUEUE_NOW.date())
+    slot = AppointmentSlot.objects.get(counter__code="kumin-ido", starts_at=QUEUE_NOW, procedure__code="tennyu")
+    appointment = appointment_book(
+        resident=User.objects.get(email=RESIDENT[0]), slot_id=slot.pk, now=QUEUE_NOW - dt.timedelta(days=2)
+    )
+    monkeypatch.setattr(clock, "now", lambda: QUEUE_NOW - dt.timedelta(minutes=15))
+
+    _log_in(page, *RESIDENT)
+    page.goto("/portal/")
+    assert_accessible(page)
+    assert appointment.reference in page.content()
+
+    page.goto("/appointments/take/kumin-ido/")
+    assert_accessible(page)
+    page.get_by_role("button", name=f"到着しました {appointment.reference}").click()
+    page.wait_for_url("**/appointments/ticket/**")
+    assert_accessible(page)
+    assert "到着を受け付けました。整理券は A-001 です。" in page.content()
+    appointment.refresh_from_db()
+    assert appointment.status == "arrived" and appointment.ticket.channel == "checkin"
+
+    page.goto(f"/appointments/{appointment.public_id}/")
+    assert_accessible(page)
+    assert "到着の受付は済んでいます。整理券は A-001 です。" in page.content()
+
+    staff = browser.new_context(base_url=live_server.url, locale="ja-JP").new_page()
+    _log_in(staff, *STAFF, staff=True)
+    monkeypatch.setattr(clock, "now", lambda: QUEUE_NOW)  # the slot's start
+    staff.goto("/appointments/staff/kumin-ido/queue/")
+    assert "優先" in staff.content()  # on time: the checked-in appointment goes first
+    staff.goto("/appointments/staff/")
+    staff.get_by_role("link", name="発券機の登録（区民課 住民異動窓口）").click()
+    staff.wait_for_url("**/kiosk/")
+    assert_accessible(staff)
+    staff.get_by_role("button", name="この端末を発券機として登録する").click()
+    staff.wait_for_load_state()
+    assert_accessible(staff)
+    assert "この窓口の発券機として登録されています" in staff.content()

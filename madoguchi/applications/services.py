@@ -39,7 +39,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.dispatch import Signal
 from django.urls import reverse
@@ -381,13 +381,38 @@ def application_check(application: Application, lang: str = "ja") -> tuple[dict[
 
 # -- submit -----------------------------------------------------------------------------
 def _next_reference_number() -> str:
-    """The next 受付番号 of this year (``2026-000123``), under a row lock on the year's
-    counter so that concurrent submits never get the same number."""
+    """The next 受付番号 of this year (``2026-000123``). On PostgreSQL it comes from a
+    sequence of the year, which never blocks concurrent submissions (a submission that
+    fails after taking its number leaves a gap); elsewhere from the year's counter
+    row, locked until the transaction ends."""
     year = timezone.localdate().year
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        return f"{year}-{_sequence_next(connection, year):06d}"
     counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
     ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
     counter.refresh_from_db(fields=["last"])
     return f"{year}-{counter.last:06d}"
+
+
+def _sequence_next(connection: Any, year: int) -> int:
+    """``nextval`` of the year's sequence, creating it on first use (starting after the
+    year's counter row, if numbers were handed out from it)."""
+    name = f"applications_reference_{year}"
+    for _attempt in range(3):
+        with connection.cursor() as cursor:
+            # One statement, no savepoint: NULL while the sequence does not exist yet.
+            cursor.execute("SELECT CASE WHEN to_regclass(%s) IS NOT NULL THEN nextval(%s::text) END", [name, name])
+            value = cursor.fetchone()[0]
+        if value is not None:
+            return int(value)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                start = (ReferenceCounter.objects.filter(year=year).values_list("last", flat=True).first() or 0) + 1
+                cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(start)}")
+        except DatabaseError:
+            pass  # created at the same moment by another transaction
+    raise DatabaseError(f"could not take a number from {name}")
 
 
 def _settled_payment(application: Application) -> Payment | None:
@@ -564,12 +589,7 @@ def application_submit(
             locked.profile_write_back = bool(write_back) and locked.applicant_id is not None
         previous = locked.status
         locked.status = machine.check_transition(locked.status, Status.SUBMITTED)
-        locked.data = engine.to_stored(locked.form_definition.definition, cleaned)
-        locked.reference_number = _next_reference_number()
-        locked.fee_yen = fee
-        locked.submitted_at = timezone.now()
-        locked.expires_at = None
-        locked.current_step = ""
+        _receive(locked, cleaned, fee)
         locked.save(
             update_fields=[
                 "status",
@@ -584,14 +604,34 @@ def application_submit(
                 "updated_at",
             ]
         )
-        _audit(locked, actor, "submit", reference_number=locked.reference_number)
-        _record_change(locked, previous, actor)
-        if locked.profile_write_back:
-            _write_back(locked, cleaned, actor)
-        application_submitted.send(sender=Application, application=locked)
-        _notify(locked)
+        _submitted(locked, previous, cleaned, actor)
     _copy(application, locked)
     return locked
+
+
+def _receive(application: Application, cleaned: Mapping[str, Any], fee: int | None) -> None:
+    """Fill in what a received application has (its answers as checked, 受付番号, fee,
+    time of receipt); the caller saves it."""
+    application.data = engine.to_stored(application.form_definition.definition, cleaned)
+    application.reference_number = _next_reference_number()
+    application.fee_yen = fee
+    application.submitted_at = timezone.now()
+    application.expires_at = None
+    application.current_step = ""
+
+
+def _submitted(
+    application: Application, previous: str, cleaned: Mapping[str, Any], actor: User | None, **audit: Any
+) -> None:
+    """Everything that follows a submission, in its transaction: the audit record, the
+    timeline, the write-back, the other apps' records (case, webhooks) and the
+    applicant's confirmation."""
+    _audit(application, actor, "submit", reference_number=application.reference_number, **audit)
+    _record_change(application, previous, actor)
+    if application.profile_write_back:
+        _write_back(application, cleaned, actor)
+    application_submitted.send(sender=Application, application=application)
+    _notify(application)
 
 
 def _copy(stale: Application, fresh: Application) -> None:
@@ -632,19 +672,19 @@ def application_create_and_submit(
         raise InvalidApplication(errors)
     if fee_for(form.procedure, cleaned):
         raise PaymentRequired(fee_for(form.procedure, cleaned))
+    application = Application(
+        procedure=form.procedure,
+        form_definition=form,
+        applicant=applicant,
+        submission_key=submission_key,
+        status=machine.check_transition(Status.DRAFT, Status.SUBMITTED),
+    )
     try:
         with transaction.atomic():
-            application = Application.objects.create(
-                procedure=form.procedure,
-                form_definition=form,
-                applicant=applicant,
-                data=engine.to_stored(form.definition, cleaned),
-                expires_at=_draft_expiry(),
-            )
-            _audit(application, applicant, "start", via="api")
-            application = application_submit(
-                application=application, submission_key=submission_key, actor=applicant, lang=lang
-            )
+            # Checked above; created as received in one write (no draft first).
+            _receive(application, cleaned, None)
+            application.save(force_insert=True)
+            _submitted(application, Status.DRAFT, cleaned, applicant, via="api")
     except IntegrityError:
         # The same key was submitted at the same moment by another request.
         existing = Application.objects.filter(submission_key=submission_key).first()

@@ -52,6 +52,13 @@ class Counter(models.Model):
         help_text=_("対応の記録がまだないときに、待ち時間の見込みに使います。"),
     )
     active = models.BooleanField(_("受付中"), default=True)
+    kiosk_generation = models.PositiveIntegerField(
+        _("発券機の登録の世代"),
+        default=1,
+        help_text=_(
+            "職員が「発券機の登録をすべて解除」すると1つ増え、それまでに登録した端末は発券機ではなくなります。"
+        ),
+    )
     procedures = models.ManyToManyField(
         "catalog.Procedure",
         through="CounterProcedure",
@@ -259,6 +266,7 @@ class TicketChannel(models.TextChoices):
     KIOSK = "kiosk", _("発券機")
     PHONE = "phone", _("スマートフォン")
     STAFF = "staff", _("職員")
+    CHECKIN = "checkin", _("本人の到着受付")
 
 
 class TicketStatus(models.TextChoices):
@@ -333,6 +341,20 @@ class QueueTicket(models.Model):
     )
     soon_notified_at = models.DateTimeField(_("まもなくのお知らせ日時"), null=True, blank=True)
     link_base_url = models.CharField(_("お知らせのリンクのサイトアドレス"), max_length=200, blank=True)
+    client_key = models.CharField(
+        _("発券を求めた利用者のキー"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("発券の回数の上限に使う、アカウントまたはブラウザと接続元の鍵付きハッシュ。翌日に消します。"),
+    )
+    client_address_key = models.CharField(
+        _("接続元のキー"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("接続元ごとの上限に使う鍵付きハッシュ。翌日に消します。"),
+    )
 
     objects: ClassVar[models.Manager[QueueTicket]] = models.Manager()
 
@@ -348,6 +370,8 @@ class QueueTicket(models.Model):
         indexes = [
             models.Index(fields=["counter", "service_date", "status"], name="appointments_ticket_queue_idx"),
             models.Index(fields=["counter", "status", "served_at"], name="appointments_ticket_served_idx"),
+            models.Index(fields=["client_key", "issued_at"], name="appointments_ticket_client_idx"),
+            models.Index(fields=["client_address_key", "issued_at"], name="appointments_ticket_addr_idx"),
         ]
 
     def __str__(self) -> str:

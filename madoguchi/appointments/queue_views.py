@@ -7,7 +7,12 @@ JavaScript.
 - ``take``: where the QR code at the entrance (``qr``) leads; a phone takes a ticket
   there. The browser session remembers it, so pressing again shows the same ticket
   instead of taking a second one. A logged-in resident's ticket is tied to the
-  account, which gets the 「まもなく順番です」 message by inbox and e-mail.
+  account, which gets the 「まもなく順番です」 message by inbox and e-mail. A
+  logged-in resident with an appointment today also sees it there with
+  「到着しました」 (``views.checkin``).
+- Tickets from ``kiosk`` and ``take`` are limited per client and hour
+  (``throttle``; over the limit: the reason on the page, HTTP 429, no ticket); a
+  kiosk paired by staff is not limited.
 - ``ticket``: the ticket's own page, reached only through its signed link: status,
   position in the line, estimated wait, the 「まもなく」 notice, cancel. It refreshes
   itself with htmx polling (the server answers 204 when nothing changed); without
@@ -20,7 +25,9 @@ JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -31,8 +38,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.selectors import is_staff_account
-from madoguchi.appointments import clock, documents, selectors, services, text
-from madoguchi.appointments.models import Counter, QueueTicket, TicketChannel, TicketStatus
+from madoguchi.appointments import clock, documents, selectors, services, text, throttle
+from madoguchi.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    Counter,
+    QueueTicket,
+    TicketChannel,
+    TicketStatus,
+)
 from madoguchi.appointments.tokens import BadTicketToken, ticket_token
 from madoguchi.core.models import User
 
@@ -56,6 +70,10 @@ def _counter_context(counter: Counter) -> dict[str, Any]:
     return {"counter": counter, "state": state}
 
 
+def _error_status(exc: services.QueueError) -> int:
+    return 429 if exc.code == "rate_limited" else 400
+
+
 def _closed_message(state: selectors.QueueState) -> str:
     check = state.open_check
     if check is None or check.ok:
@@ -69,18 +87,28 @@ def _closed_message(state: selectors.QueueState) -> str:
 @require_http_methods(["GET", "POST"])
 def kiosk(request: HttpRequest, code: str) -> HttpResponse:
     counter = selectors.counter_get_public(code)
-    error = ""
+    paired = throttle.is_paired_kiosk(request, counter)
+    error, status = "", 200
     if request.method == "POST":
         try:
-            ticket = services.ticket_issue(counter=counter, channel=TicketChannel.KIOSK, base_url=_base(request))
+            ticket = services.ticket_issue(
+                counter=counter,
+                channel=TicketChannel.KIOSK,
+                base_url=_base(request),
+                client=None if paired else throttle.client_for(request),
+            )
         except services.QueueError as exc:
-            error = exc.message
+            error, status = exc.message, _error_status(exc)
         else:
             return redirect("appointments:kiosk_ticket", counter.code, ticket_token(ticket.public_id))
+    elif not paired:
+        throttle.mark_session(request)
     context = _counter_context(counter)
     context["closed_message"] = _closed_message(context["state"])
     context["error"] = error
-    return render(request, "appointments/kiosk.html", context, status=400 if error else 200)
+    context["rate_limited"] = status == 429
+    context["paired"] = paired
+    return render(request, "appointments/kiosk.html", context, status=status)
 
 
 def kiosk_ticket(request: HttpRequest, code: str, token: str) -> HttpResponse:
@@ -112,30 +140,76 @@ def _remembered(request: HttpRequest) -> list[str]:
 def take(request: HttpRequest, code: str) -> HttpResponse:
     counter = selectors.counter_get_public(code)
     held = next((t for t in selectors.tickets_for_session(_remembered(request)) if t.counter_id == counter.pk), None)
-    error = ""
+    resident = _resident(request)
+    error, status = "", 200
     if request.method == "POST":
         if held is not None:
             return redirect("appointments:ticket", ticket_token(held.public_id))
         try:
             ticket = services.ticket_issue(
-                counter=counter, channel=TicketChannel.PHONE, user=_resident(request), base_url=_base(request)
+                counter=counter,
+                channel=TicketChannel.PHONE,
+                user=resident,
+                base_url=_base(request),
+                client=throttle.client_for(request),
             )
         except services.QueueError as exc:
-            error = exc.message
+            error, status = exc.message, _error_status(exc)
         else:
-            request.session[SESSION_KEY] = [str(ticket.public_id), *_remembered(request)][:SESSION_LIMIT]
+            remember_ticket(request, ticket)
             return redirect("appointments:ticket", ticket_token(ticket.public_id))
+    else:
+        throttle.mark_session(request)
     context = _counter_context(counter)
+    now = context["state"].now
     context.update(
         {
             "closed_message": _closed_message(context["state"]),
             "error": error,
             "held": held,
             "held_url": reverse("appointments:ticket", args=[ticket_token(held.public_id)]) if held else "",
-            "logged_in": _resident(request) is not None,
+            "logged_in": resident is not None,
+            "arrivals": [
+                checkin_entry(a, now=now)
+                for a in (selectors.appointment_today_for_resident(resident, now=now) if resident else [])
+            ],
         }
     )
-    return render(request, "appointments/take.html", context, status=400 if error else 200)
+    return render(request, "appointments/take.html", context, status=status)
+
+
+@dataclass
+class CheckInEntry:
+    """An appointment of today as the entrance and appointment pages offer it:
+    「到着しました」 while its check-in window is open, the time it opens before,
+    or the ticket once checked in."""
+
+    appointment: Appointment
+    can_check_in: bool
+    opens_label: str
+    closed: bool
+    ticket: QueueTicket | None
+    ticket_url: str
+
+
+def checkin_entry(appointment: Appointment, *, now: dt.datetime) -> CheckInEntry:
+    ticket = selectors.appointment_ticket(appointment) if appointment.status == AppointmentStatus.ARRIVED else None
+    window = services.checkin_window(appointment)
+    booked = appointment.status == AppointmentStatus.BOOKED
+    closed = window.closes is None or now >= window.closes
+    return CheckInEntry(
+        appointment=appointment,
+        can_check_in=booked and window.opens <= now and not closed,
+        opens_label=text.time_label(window.opens) if booked and now < window.opens else "",
+        closed=booked and closed,
+        ticket=ticket,
+        ticket_url=reverse("appointments:ticket", args=[ticket_token(ticket.public_id)]) if ticket else "",
+    )
+
+
+def remember_ticket(request: HttpRequest, ticket: QueueTicket) -> None:
+    """The browser session remembers its tickets (the phone page shows the held one)."""
+    request.session[SESSION_KEY] = [str(ticket.public_id), *_remembered(request)][:SESSION_LIMIT]
 
 
 # -- the ticket page ------------------------------------------------------------------------

@@ -150,6 +150,27 @@ def appointment_upcoming_for_resident(user: Any, *, now: dt.datetime) -> list[Ap
     )
 
 
+def appointment_today_for_resident(user: Any, *, now: dt.datetime) -> list[Appointment]:
+    """The resident's appointments of today that are booked or checked in (the
+    entrance page offers 「到着しました」 or shows the ticket)."""
+    start = clock.combine(clock.today(now), dt.time(0, 0))
+    return list(
+        appointment_list_for_resident(user)
+        .filter(
+            status__in=[AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED],
+            slot__starts_at__gte=start,
+            slot__starts_at__lt=start + dt.timedelta(days=1),
+        )
+        .select_related("ticket__issued_counter")
+        .order_by("slot__starts_at")
+    )
+
+
+def appointment_ticket(appointment: Appointment) -> QueueTicket | None:
+    """The queue ticket an arrived appointment got, if any."""
+    return QueueTicket.objects.filter(appointment=appointment).select_related("issued_counter").first()
+
+
 def appointment_get_for_resident(user: Any, public_id: uuid.UUID | str) -> Appointment:
     """The resident's own appointment; 404 for anyone else's (or none)."""
     try:
@@ -210,7 +231,7 @@ def day_appointments(counter: Counter, day: dt.date) -> list[Appointment]:
             slot__counter=counter, slot__starts_at__gte=start, slot__starts_at__lt=start + dt.timedelta(days=1)
         )
         .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("slot__procedure", "resident__resident")
+        .select_related("slot__procedure", "resident__resident", "ticket__issued_counter")
         .order_by("slot__starts_at", "pk")
     )
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from madoguchi.accounts.selectors import user_needs_email
-from madoguchi.appointments import clock, documents, schedule, text
+from madoguchi.appointments import clock, documents, schedule, text, throttle
 from madoguchi.appointments.models import (
     APPOINTMENT_TRANSITIONS,
     TICKET_TRANSITIONS,
@@ -45,6 +46,7 @@ from madoguchi.appointments.models import (
     TicketStatus,
 )
 from madoguchi.appointments.queue import Candidate, Rule, choose_next, predicted_order
+from madoguchi.appointments.throttle import TicketClient
 from madoguchi.core.audit import audit_record
 from madoguchi.core.models import User
 from madoguchi.notifications.models import OutboxMessage
@@ -53,6 +55,7 @@ from madoguchi.notifications.services import outbox_enqueue
 DEFAULT_MAX_FUTURE_BOOKINGS = 3
 DEFAULT_SOON_THRESHOLD = 3
 DEFAULT_BOOKING_DAYS = 28
+DEFAULT_CHECKIN_EARLY_MINUTES = 60
 
 
 # -- settings (read when used) ------------------------------------------------------------
@@ -353,6 +356,171 @@ def appointment_mark(
     return current
 
 
+# -- appointments: the resident checks in on arrival -----------------------------------------
+def checkin_early_minutes() -> int:
+    return int(getattr(settings, "APPOINTMENTS_CHECKIN_EARLY_MINUTES", DEFAULT_CHECKIN_EARLY_MINUTES))
+
+
+class CheckInRefused(Exception):
+    """A self check-in that is not allowed. ``code`` names the reason
+    (``already``, ``cancelled``, ``finished``, ``not_today``, ``past_day``,
+    ``too_early``, ``closed``, ``unavailable``); ``message`` is for the resident;
+    ``ticket`` is the existing ticket when the resident has already checked in."""
+
+    def __init__(self, code: str, message: str, ticket: QueueTicket | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.ticket = ticket
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True)
+class CheckInWindow:
+    """When an appointment can be checked in on its day: from ``opens`` (its start
+    minus ``APPOINTMENTS_CHECKIN_EARLY_MINUTES``) until ``closes`` (the end of the
+    counter's last opening period that day; None when the counter is closed)."""
+
+    opens: dt.datetime
+    closes: dt.datetime | None
+
+
+def checkin_window(appointment: Appointment) -> CheckInWindow:
+    slot = appointment.slot
+    day = clock.local(slot.starts_at).date()
+    periods = schedule.periods_on(slot.counter, day)
+    return CheckInWindow(
+        opens=slot.starts_at - dt.timedelta(minutes=checkin_early_minutes()),
+        closes=max((p.ends_at for p in periods), default=None),
+    )
+
+
+def _check_checkin(appointment: Appointment, now: dt.datetime) -> None:
+    status = appointment.status
+    if status == AppointmentStatus.ARRIVED:
+        ticket = QueueTicket.objects.filter(appointment=appointment).select_related("issued_counter").first()
+        label = ticket.label if ticket is not None else ""
+        raise CheckInRefused(
+            "already", _("到着の受付はすでに済んでいます（整理券 %(ticket)s）。") % {"ticket": label}, ticket
+        )
+    if status == AppointmentStatus.CANCELLED:
+        raise CheckInRefused("cancelled", _("この予約は取り消されているため、到着の受付はできません。"))
+    if status != AppointmentStatus.BOOKED:
+        raise CheckInRefused(
+            "finished", _("この予約は終わっているため、到着の受付はできません。窓口の職員にお声がけください。")
+        )
+    slot = appointment.slot
+    day = clock.local(slot.starts_at).date()
+    today = clock.today(now)
+    if day < today:
+        raise CheckInRefused("past_day", _("この予約の日は過ぎています。"))
+    if day > today:
+        raise CheckInRefused(
+            "not_today",
+            _("到着の受付は予約の当日だけできます。この予約は%(day)sです。") % {"day": text.day_label(day)},
+        )
+    if not slot.counter.active:
+        raise CheckInRefused("unavailable", _("この窓口は現在受付をしていません。窓口の職員にお声がけください。"))
+    window = checkin_window(appointment)
+    if now < window.opens:
+        raise CheckInRefused(
+            "too_early",
+            _("到着の受付は、予約の時間の%(minutes)s分前（%(time)s）からできます。")
+            % {"minutes": checkin_early_minutes(), "time": text.time_label(window.opens)},
+        )
+    if window.closes is None or now >= window.closes:
+        raise CheckInRefused("closed", _("本日の窓口の受付は終わりました。窓口にお問い合わせください。"))
+
+
+def appointment_check_in(*, appointment: Appointment, resident: User, now: dt.datetime | None = None) -> QueueTicket:
+    """The resident reports their arrival (「到着しました」): the appointment is
+    ``arrived`` and joins its counter's queue with an appointment ticket, exactly as
+    when staff mark 来庁, so the fair rule in ``queue`` gives it priority when it is
+    on time. Raises ``CheckInRefused`` (with the existing ticket when already
+    checked in); nothing is written then."""
+    now = now or clock.now()
+    with transaction.atomic():
+        current = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("slot__counter", "slot__procedure")
+            .get(pk=appointment.pk, resident=resident)
+        )
+        _check_checkin(current, now)
+        current.status = AppointmentStatus.ARRIVED
+        current.arrived_at = now
+        current.save(update_fields=["status", "arrived_at", "updated_at"])
+        ticket = _issue(
+            counter=current.slot.counter,
+            kind=TicketKind.APPOINTMENT,
+            channel=TicketChannel.CHECKIN,
+            user=resident,
+            appointment=current,
+            base_url=current.link_base_url,
+            now=now,
+        )
+        audit_record(
+            actor=resident,
+            action="appointments.checked_in",
+            target=current,
+            data={"ticket": ticket.label, "counter": current.slot.counter.code},
+        )
+    return ticket
+
+
+# -- staff reads and kiosk pairing (audit only) -----------------------------------------------
+def day_list_viewed(*, actor: User, counter: Counter, day: dt.date, appointments: list[Appointment]) -> None:
+    """Record that ``actor`` opened the day's appointment list of ``counter``, which
+    shows residents' names: one audit record per page view, naming the rows shown."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="appointments.staff_viewed",
+            target=counter,
+            data={
+                "what": "day_list",
+                "counter": counter.code,
+                "date": day.isoformat(),
+                "rows": len(appointments),
+                "appointment_ids": [a.pk for a in appointments],
+            },
+        )
+
+
+def kiosk_paired(*, counter: Counter, actor: User) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="appointments.kiosk_paired",
+            target=counter,
+            data={"counter": counter.code, "generation": counter.kiosk_generation},
+        )
+
+
+def kiosk_unpair_all(*, counter: Counter, actor: User) -> Counter:
+    """Void every kiosk pairing of ``counter`` (a lost or replaced tablet)."""
+    with transaction.atomic():
+        locked = _lock_counter(counter)
+        locked.kiosk_generation += 1
+        locked.save(update_fields=["kiosk_generation"])
+        audit_record(
+            actor=actor,
+            action="appointments.kiosks_unpaired",
+            target=locked,
+            data={"counter": locked.code, "generation": locked.kiosk_generation},
+        )
+    return locked
+
+
+def ticket_client_keys_clear(*, now: dt.datetime | None = None) -> int:
+    """Forget who asked for the tickets of earlier days (the keyed hashes the limit
+    on tickets uses); returns how many tickets were cleared."""
+    today = clock.today(now or clock.now())
+    return (
+        QueueTicket.objects.filter(service_date__lt=today)
+        .exclude(client_key="", client_address_key="")
+        .update(client_key="", client_address_key="")
+    )
+
+
 # -- queue ----------------------------------------------------------------------------------
 def _lock_counter(counter: Counter) -> Counter:
     return Counter.objects.select_for_update().get(pk=counter.pk)
@@ -367,6 +535,7 @@ def _issue(
     appointment: Appointment | None,
     base_url: str,
     now: dt.datetime,
+    client: TicketClient | None = None,
 ) -> QueueTicket:
     locked = _lock_counter(counter)
     day = clock.today(now)
@@ -383,16 +552,53 @@ def _issue(
         issued_at=now,
         queued_at=now,
         link_base_url=base_url[:200],
+        client_key=client.key if client is not None else "",
+        client_address_key=client.address_key if client is not None else "",
     )
     ticket.issued_counter = locked
     return ticket
 
 
+def _check_ticket_limit(client: TicketClient, now: dt.datetime) -> None:
+    """Refuse when ``client`` (or its address) took its hourly number of tickets
+    (``throttle``). Call with the counter locked, so that one client's concurrent
+    requests at a counter are counted one after the other."""
+    since = now - dt.timedelta(hours=1)
+    recent = QueueTicket.objects.filter(issued_at__gt=since)
+    per_client = throttle.tickets_per_client()
+    if per_client > 0 and recent.filter(client_key=client.key).count() >= per_client:
+        raise QueueError(
+            "rate_limited",
+            _(
+                "整理券を受け取れるのは1時間に%(limit)s枚までです。しばらくしてから、もう一度お試しください。"
+                "お急ぎの方は、窓口の職員にお声がけください。"
+            )
+            % {"limit": per_client},
+        )
+    per_address = throttle.tickets_per_address()
+    if per_address > 0 and recent.filter(client_address_key=client.address_key).count() >= per_address:
+        raise QueueError(
+            "rate_limited",
+            _(
+                "この接続元から受け取られた整理券が多すぎるため、しばらく受け取れません。"
+                "お急ぎの方は、窓口の職員にお声がけください。"
+            ),
+        )
+
+
 def ticket_issue(
-    *, counter: Counter, channel: str, user: User | None = None, base_url: str = "", now: dt.datetime | None = None
+    *,
+    counter: Counter,
+    channel: str,
+    user: User | None = None,
+    base_url: str = "",
+    client: TicketClient | None = None,
+    now: dt.datetime | None = None,
 ) -> QueueTicket:
     """A walk-in ticket for today at ``counter``; raises ``QueueError`` when the
-    counter is not taking tickets (closed day, outside hours, inactive)."""
+    counter is not taking tickets (closed day, outside hours, inactive) or, with a
+    ``client`` (anyone but a paired kiosk), when that client took its hourly number
+    of tickets (code ``rate_limited``; nothing is created)."""
     now = now or clock.now()
     if not counter.active:
         raise QueueError("inactive", _("この窓口では、現在整理券を発行していません。"))
@@ -402,6 +608,9 @@ def ticket_issue(
     if not check.ok:
         raise QueueError("outside_hours", _("受付時間外のため、整理券は発行していません。受付時間内にお越しください。"))
     with transaction.atomic():
+        if client is not None:
+            _lock_counter(counter)
+            _check_ticket_limit(client, now)
         ticket = _issue(
             counter=counter,
             kind=TicketKind.WALK_IN,
@@ -410,6 +619,7 @@ def ticket_issue(
             appointment=None,
             base_url=base_url,
             now=now,
+            client=client,
         )
         audit_record(
             actor=user if user is not None and user.pk else None,

@@ -12,6 +12,12 @@ redirect → GET), with the outcome as a message.
   recall, served, no-show, transfer to another counter; the waiting line in the
   order it will be called, with each ticket's estimated wait.
 - ``poster``: a printable poster with the QR code of the phone ticket page.
+- ``kiosk_setup``: pair this browser as the counter's kiosk (no limit on tickets,
+  see ``throttle``), unpair it, or void every pairing of the counter.
+
+The day list shows residents' names, so each view of it is audit-logged
+(``services.day_list_viewed``: counter, date, number of rows, appointment ids). The
+queue console and the other pages show ticket numbers only.
 """
 
 from __future__ import annotations
@@ -24,10 +30,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.decorators import staff_required
-from madoguchi.appointments import clock, documents, selectors, services, text
+from madoguchi.appointments import clock, documents, selectors, services, text, throttle
 from madoguchi.appointments.models import AppointmentStatus, Counter, TicketStatus
 from madoguchi.core.models import User
 
@@ -69,6 +75,7 @@ def day(request: HttpRequest, code: str) -> HttpResponse:
             if not 2000 <= chosen.year <= 2100:
                 chosen, date_error = today, _("日付は 2000年から2100年までの間で入力してください。")
     appointments = selectors.day_appointments(counter, chosen)
+    services.day_list_viewed(actor=_user(request), counter=counter, day=chosen, appointments=appointments)
     return render(
         request,
         "appointments/staff/day.html",
@@ -188,3 +195,40 @@ def poster(request: HttpRequest, code: str) -> HttpResponse:
     url = request.build_absolute_uri(reverse("appointments:take", args=[counter.code]))
     svg = documents.qr_svg(url, title=_("%(counter)sの整理券を受け取るページ") % {"counter": counter.name}, scale=10)
     return render(request, "appointments/staff/poster.html", _ctx(counter, qr=svg, url=url))
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def kiosk_setup(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    counter = selectors.counter_get_for_staff(user, code)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        response = redirect("appointments:staff_kiosk", counter.code)
+        if action == "pair":
+            services.kiosk_paired(counter=counter, actor=user)
+            throttle.pair_kiosk(request, response, counter)
+            messages.success(
+                request,
+                _("この端末を%(counter)sの発券機として登録しました。ログアウトしてから、発券機の画面を開いてください。")
+                % {"counter": counter.name},
+            )
+        elif action == "unpair":
+            throttle.unpair_kiosk(request, response, counter)
+            messages.success(request, _("この端末の発券機の登録を解除しました。"))
+        elif action == "unpair_all":
+            services.kiosk_unpair_all(counter=counter, actor=user)
+            throttle.unpair_kiosk(request, response, counter)
+            messages.success(request, _("%(counter)sの発券機の登録をすべて解除しました。") % {"counter": counter.name})
+        else:
+            messages.error(request, _("操作を選んでください。"))
+        return response
+    return render(
+        request,
+        "appointments/staff/kiosk_setup.html",
+        _ctx(
+            counter,
+            paired=throttle.is_paired_kiosk(request, counter),
+            limit=throttle.tickets_per_client(),
+        ),
+    )

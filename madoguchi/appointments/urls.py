@@ -12,6 +12,7 @@ urlpatterns = [
     path("<uuid:public_id>/change/", views.change, name="change"),
     path("<uuid:public_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:public_id>/appointment.ics", views.ics, name="ics"),
+    path("<uuid:public_id>/checkin/", views.checkin, name="checkin"),
     # the same-day queue (no account needed)
     path("kiosk/<slug:code>/", queue_views.kiosk, name="kiosk"),
     path("kiosk/<slug:code>/ticket/<str:token>/", queue_views.kiosk_ticket, name="kiosk_ticket"),
@@ -27,4 +28,5 @@ urlpatterns = [
     path("staff/<slug:code>/queue/", staff_views.queue, name="staff_queue"),
     path("staff/<slug:code>/queue/action/", staff_views.queue_action, name="staff_queue_action"),
     path("staff/<slug:code>/poster/", staff_views.poster, name="staff_poster"),
+    path("staff/<slug:code>/kiosk/", staff_views.kiosk_setup, name="staff_kiosk"),
 ]

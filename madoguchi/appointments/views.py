@@ -6,7 +6,9 @@ seats (links) and, for the chosen day, the free times (radio buttons); POST book
 (``services.appointment_book``) and goes to the appointment's page, or shows the page
 again with an error summary and the error at the field (status 400). ``change`` is
 the same page for moving an appointment; ``cancel`` asks for confirmation first;
-``ics`` downloads the appointment for a calendar. Only logged-in residents can use
+``ics`` downloads the appointment for a calendar. On the day, ``checkin``
+(「到着しました」, on the appointment's page and on the entrance QR code's page) marks
+the appointment arrived and gives the resident their queue ticket. Only logged-in residents can use
 these pages (staff get 403), and each appointment is found through
 ``selectors.appointment_get_for_resident``, so another resident's is 404.
 """
@@ -31,6 +33,8 @@ from django.views.decorators.http import require_http_methods
 from madoguchi.accounts.selectors import is_staff_account
 from madoguchi.appointments import clock, documents, selectors, services, text
 from madoguchi.appointments.models import Appointment, AppointmentStatus
+from madoguchi.appointments.queue_views import checkin_entry, remember_ticket
+from madoguchi.appointments.tokens import ticket_token
 from madoguchi.catalog.models import Procedure
 from madoguchi.core.models import User
 
@@ -166,6 +170,7 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = selectors.appointment_get_for_resident(_user(request), public_id)
     now = clock.now()
     editable = appointment.status == AppointmentStatus.BOOKED and appointment.slot.starts_at > now
+    on_the_day = clock.local(appointment.slot.starts_at).date() == clock.today(now)
     return render(
         request,
         "appointments/detail.html",
@@ -175,8 +180,47 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "slot": appointment.slot,
             "when": text.when_label(appointment.slot.starts_at, appointment.slot.ends_at),
             "editable": editable,
+            "arrival": checkin_entry(appointment, now=now) if on_the_day else None,
+            "checkin_minutes": services.checkin_early_minutes(),
         },
     )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest, public_id: str) -> HttpResponse:
+    """「到着しました」: the resident checks in for today's appointment and gets the
+    queue ticket (POST → redirect to the ticket's page). A refusal goes back to the
+    page the button was on, with the reason. GET (e.g. after logging in) shows the
+    appointment's page."""
+    appointment = selectors.appointment_get_for_resident(_user(request), public_id)
+    if request.method == "GET":
+        return redirect("appointments:detail", appointment.public_id)
+    back = _checkin_back(request, appointment)
+    try:
+        ticket = services.appointment_check_in(appointment=appointment, resident=_user(request))
+    except services.CheckInRefused as exc:
+        if exc.code == "already" and exc.ticket is not None:
+            messages.info(request, exc.message)
+            return redirect("appointments:ticket", ticket_token(exc.ticket.public_id))
+        messages.error(request, exc.message)
+        return redirect(back)
+    remember_ticket(request, ticket)
+    messages.success(
+        request,
+        _("到着を受け付けました。整理券は %(ticket)s です。番号が呼ばれたら窓口へお越しください。")
+        % {"ticket": ticket.label},
+    )
+    return redirect("appointments:ticket", ticket_token(ticket.public_id))
+
+
+def _checkin_back(request: HttpRequest, appointment: Appointment) -> str:
+    """Back to the entrance page the button was on (a known counter), else the
+    appointment's page."""
+    code = request.POST.get("from_counter", "")
+    if code and selectors.counters_active().filter(code=code).exists():
+        return reverse("appointments:take", args=[code])
+    return reverse("appointments:detail", args=[appointment.public_id])
 
 
 @resident_required

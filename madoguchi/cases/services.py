@@ -121,10 +121,9 @@ def processing_due(received: dt.datetime, days: int | None) -> dt.datetime:
 
 
 def case_open(*, application: Application) -> Case:
-    """Open the case of a just-submitted application (inside its transaction)."""
-    existing = Case.objects.filter(application=application).first()
-    if existing is not None:
-        return existing
+    """Open the case of a just-submitted application (inside its transaction; an
+    application is submitted once, and a second case for it is refused by the
+    database)."""
     received = application.submitted_at or timezone.now()
     name, kana = _applicant_names(application)
     case = Case.objects.create(

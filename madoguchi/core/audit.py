@@ -21,9 +21,12 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, models, transaction
 from django.utils import timezone
 
@@ -89,12 +92,29 @@ def audit_record(
     return event
 
 
+_last_seal = 0.0
+_last_seal_lock = threading.Lock()
+
+
 def _seal_after_commit() -> None:
-    """Seal right after the business transaction commits, unless another process is
-    sealing at this moment: then that one, the next request or the worker's
-    periodic ``audit_seal`` chains these records (a request never queues for the
-    chain lock)."""
+    """Seal right after the business transaction commits, unless this process sealed
+    less than ``AUDIT_SEAL_MIN_INTERVAL`` seconds ago (under load one seal then chains
+    the records of many requests) or another process is sealing at this moment: then
+    the next request or the worker's periodic ``audit_seal`` chains these records. A
+    request never queues for the chain lock, and a pending record cannot be altered
+    meanwhile (see the module docstring)."""
+    global _last_seal
+    interval = float(getattr(settings, "AUDIT_SEAL_MIN_INTERVAL", 0.5))
+    with _last_seal_lock:
+        now = time.monotonic()
+        if interval > 0 and now - _last_seal < interval:
+            return
+        _last_seal = now
     audit_seal(wait=False)
+
+
+#: Records sealed per UPDATE statement.
+SEAL_BATCH = 200
 
 
 def audit_seal(*, limit: int = 5000, wait: bool = True) -> int:
@@ -109,8 +129,9 @@ def audit_seal(*, limit: int = 5000, wait: bool = True) -> int:
                 event.seq = head.seq + 1
                 event.prev_hash = head.hash
                 event.hash = compute_hash(head.hash, event)
-                AuditEvent.objects.all()._seal(pk=event.pk, seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
                 head.seq, head.hash = event.seq, event.hash
+            for start in range(0, len(pending), SEAL_BATCH):
+                AuditEvent.objects.all()._seal_many(pending[start : start + SEAL_BATCH])
             if pending:
                 head.save(update_fields=["seq", "hash"])
     except OperationalError:

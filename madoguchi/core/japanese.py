@@ -22,10 +22,18 @@ from japanera import EraDate
 _kakasi = pykakasi.kakasi()
 
 
+def _is_variation_selector(ch: str) -> bool:
+    """Variation selectors (異体字セレクタ, e.g. the IVS after a kanji of a name) choose a
+    glyph, not a different character."""
+    code = ord(ch)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
 def normalize(text: str) -> str:
-    """Fold width and case; drop white space (全角/半角 spaces included)."""
+    """Fold width and case; drop white space (全角/半角 spaces included) and variation
+    selectors."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in folded if not ch.isspace())
+    return "".join(ch for ch in folded if not ch.isspace() and not _is_variation_selector(ch))
 
 
 @lru_cache(maxsize=8192)

@@ -3,6 +3,7 @@ households (the imported resident registry), and the hash-chained audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -159,11 +160,21 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit events are append-only")
 
-    def _seal(self, *, pk: int, seq: int, prev_hash: str, hash: str) -> int:
-        """Give a pending record its place in the chain (``madoguchi.core.audit``
-        only); a record that already has one is never changed."""
-        pending = self.filter(pk=pk, seq__isnull=True)
-        return models.QuerySet.update(pending, seq=seq, prev_hash=prev_hash, hash=hash)
+    def _seal_many(self, events: Sequence[AuditEvent]) -> int:
+        """Give pending records their places in the chain, in one statement
+        (``madoguchi.core.audit`` only; ``seq``, ``prev_hash`` and ``hash`` set on each
+        event); a record that already has a place is never changed."""
+        if not events:
+            return 0
+        pending = self.filter(pk__in=[e.pk for e in events], seq__isnull=True)
+        values = {
+            name: models.Case(
+                *(models.When(pk=e.pk, then=models.Value(getattr(e, name))) for e in events),
+                output_field=models.Field() if name == "seq" else models.CharField(),
+            )
+            for name in ("seq", "prev_hash", "hash")
+        }
+        return models.QuerySet.update(pending, **values)
 
 
 class AuditEvent(models.Model):

@@ -34,7 +34,6 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +47,7 @@ from madoguchi.catalog.models import Procedure
 from madoguchi.core.audit import audit_record
 from madoguchi.core.crypto import decrypt_str, encrypt_str
 from madoguchi.core.models import Department, User
+from madoguchi.core.tasks import enqueue_with_change
 from madoguchi.integrations import export, webhooks
 from madoguchi.integrations.models import ApiKey, EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from madoguchi.integrations.selectors import KEY_PREFIX, export_applications, export_form_versions, hash_key
@@ -277,7 +277,7 @@ def webhook_enqueue_event(
     the deliveries exist only if it commits."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("webhook_enqueue_event must be called inside transaction.atomic")
-    procedure = Procedure.objects.select_related("department").get(pk=application.procedure_id)
+    procedure = application.procedure
     subscriptions = [
         s
         for s in WebhookSubscription.objects.filter(is_active=True, departments=procedure.department_id).distinct()
@@ -285,6 +285,7 @@ def webhook_enqueue_event(
     ]
     if not subscriptions:
         return []
+    procedure = Procedure.objects.select_related("department").get(pk=application.procedure_id)
     now = timezone.now()
     event_id = uuid.uuid4()
     payload = _payload(event_id, event_type, application, procedure, previous, now)
@@ -300,7 +301,7 @@ def webhook_enqueue_event(
         for s in subscriptions
     ]
     for delivery in deliveries:
-        transaction.on_commit(partial(schedule_delivery, delivery.pk))
+        _schedule_with_change(delivery.pk)
     return deliveries
 
 
@@ -324,22 +325,12 @@ def on_application_status_changed(
     _enqueue_safely(event_type=EventType.STATUS_CHANGED, application=application, previous=previous)
 
 
-def schedule_delivery(delivery_id: int) -> bool:
-    """Enqueue ``tasks.deliver_webhook`` for a prompt delivery. Never raises: a delivery
-    whose task was not enqueued is sent by ``webhook_deliver_due``."""
+def _schedule_with_change(delivery_id: int) -> None:
     from madoguchi.integrations import tasks
 
-    try:
-        tasks.deliver_webhook.enqueue(delivery_id)
-    except Exception:
-        logger.warning(
-            "could not enqueue webhook delivery %s; webhooks_deliver will send it", delivery_id, exc_info=True
-        )
-        return False
-    return True
+    enqueue_with_change(tasks.deliver_webhook, delivery_id)
 
 
-# -- webhooks: delivery (the worker) -----------------------------------------------------
 def _claim(delivery_id: int, now: dt.datetime) -> bool:
     """Take a due pending delivery: count the attempt and push ``next_attempt_at`` past
     the request timeout (a lease). Compare-and-set, so only one worker wins."""
@@ -469,7 +460,7 @@ def webhook_delivery_resend(*, actor: User, delivery: WebhookDelivery) -> Webhoo
         locked.next_attempt_at = timezone.now()
         locked.save(update_fields=["status", "attempts", "next_attempt_at"])
         audit_record(actor=actor, action="integrations.webhook_resend", target=locked, data=previous)
-        transaction.on_commit(partial(schedule_delivery, locked.pk))
+        _schedule_with_change(locked.pk)
     return locked
 
 

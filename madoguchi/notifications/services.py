@@ -15,8 +15,10 @@ Flow:
    (skip_locked=True)`` where the database has it), so two workers or a worker and a
    drain never deliver the same message twice. The mail is sent outside any database
    transaction (a slow mail server holds no lock), through Django's mail API with the
-   configured ``EMAIL_BACKEND``; the ``inbox`` channel creates the ``InboxMessage``
-   and marks the message sent in one transaction, so it happens exactly once.
+   configured ``EMAIL_BACKEND``. An ``inbox`` message needs no worker: its
+   ``InboxMessage`` is written, and the message marked sent, by ``outbox_enqueue``
+   in the caller's transaction. (Messages left pending by earlier versions are still
+   delivered by the worker.)
 3. On failure the message goes back to ``pending`` with ``attempts`` counted and
    ``next_attempt_at`` pushed back by exponential backoff with jitter (30 s, 1 min,
    2 min, … capped at 1 h; ``NOTIFICATIONS_RETRY_BASE_SECONDS``,
@@ -46,7 +48,6 @@ import random
 import smtplib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -59,6 +60,7 @@ from django.utils import timezone, translation
 
 from madoguchi.core.audit import audit_record
 from madoguchi.core.models import User
+from madoguchi.core.tasks import enqueue_with_change
 from madoguchi.notifications.models import InboxMessage, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -179,10 +181,8 @@ def outbox_enqueue(
             raise ValueError("an email message needs to_address or a user with an address")
     elif user is None:
         raise ValueError("an inbox message needs a user")
-    if dedupe_key is not None:
-        existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
+    now = timezone.now()
+    inbox = channel == OutboxMessage.Channel.INBOX
     message = OutboxMessage(
         channel=channel,
         user=user,
@@ -193,21 +193,35 @@ def outbox_enqueue(
         attachments=_normalize_attachments(attachments),
         link_url=link_url,
         language=language if language is not None else (translation.get_language() or ""),
-        status=OutboxMessage.Status.PENDING,
-        next_attempt_at=timezone.now(),
+        # The inbox is in this database: its entry is written with the change itself.
+        status=OutboxMessage.Status.SENT if inbox else OutboxMessage.Status.PENDING,
+        attempts=1 if inbox else 0,
+        sent_at=now if inbox else None,
+        claimed_at=now if inbox else None,
+        next_attempt_at=now,
         dedupe_key=dedupe_key,
     )
     try:
         with transaction.atomic():
             message.save(force_insert=True)
+            if inbox and user is not None:
+                InboxMessage.objects.create(
+                    user=user, outbox_message=message, subject=message.subject, body=body_text, link_url=link_url
+                )
     except IntegrityError:
         if dedupe_key is None:
             raise
-        # The same key was enqueued at the same moment by another transaction.
+        # The key was used before (or at the same moment by another transaction).
         return OutboxMessage.objects.get(dedupe_key=dedupe_key)
-    if schedule:
-        transaction.on_commit(partial(schedule_delivery, message.pk))
+    if schedule and not inbox:
+        _schedule_with_change(message.pk)
     return message
+
+
+def _schedule_with_change(message_id: int) -> None:
+    from madoguchi.notifications import tasks
+
+    enqueue_with_change(tasks.deliver_message, message_id)
 
 
 def schedule_delivery(message_id: int, *, run_after: dt.datetime | None = None) -> bool:
@@ -469,7 +483,7 @@ def outbox_retry_now(*, message_ids: Iterable[int], actor: User | None) -> int:
             message.next_attempt_at = now
             message.save(update_fields=["attempts", "status", "next_attempt_at"])
             audit_record(actor=actor, action="notifications.retry_requested", target=message, data=previous)
-            transaction.on_commit(partial(schedule_delivery, message.pk))
+            _schedule_with_change(message.pk)
             count += 1
     return count
 

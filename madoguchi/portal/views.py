@@ -77,6 +77,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "display_name": resident.full_name if resident is not None else (user.display_name or user.email),
             # Filled by the applications app through hooks.set_applications_provider.
             "applications": hooks.applications_for(user),
+            # Sections of other apps (appointments…) through hooks.add_home_section_provider.
+            "home_sections": hooks.home_sections_for(user),
             "checklists": checklists[:HOME_CHECKLISTS],
             "checklist_count": checklists.count(),
             "unread_count": inbox_unread_count(user),

@@ -64,7 +64,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyAdmin):
-    list_display = ("public_id", "facility", "slot", "status", "source", "fee_yen", "refund_due", "created_at")
+    list_display = (
+        "public_id",
+        "facility",
+        "slot",
+        "status",
+        "source",
+        "fee_yen",
+        "refund_due",
+        "refunded_yen",
+        "created_at",
+    )
     list_filter = ("status", "source", "refund_due", "facility")
 
 

@@ -2,10 +2,12 @@
 
 - ``Facility`` has ``Room``s, daily ``TimeBlock``s (午前・午後・夜間) and its booking
   rules (who may book, a monthly limit, how far ahead, cancellation and payment
-  deadlines, its closing calendar plus ``FacilityClosure`` days).
+  deadlines, a cancellation fee, its closing calendar plus ``FacilityClosure`` days).
 - A ``Slot`` is one room in one block on one date. A ``Booking`` holds a slot; at most
   one active booking per slot is enforced by a partial unique constraint, so the
-  database itself refuses a double booking whatever the application code does.
+  database itself refuses a double booking whatever the application code does. A
+  cancelled or lapsed booking whose fee was paid is ``refund_due`` until the refund
+  through the payment plugin succeeds (``services.refunds``).
 - A ``Group`` (団体登録) is registered by its representative and approved by staff.
 - A ``LotteryRound`` draws the slots of one facility-month among ``LotteryApplication``s
   (one per group; each with up to N ``LotteryEntry`` rows holding a 1st and a 2nd
@@ -21,6 +23,7 @@ import uuid
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -87,6 +90,12 @@ class Facility(models.Model):
     cancel_days = models.PositiveSmallIntegerField(
         _("取消期限（利用日の何日前まで）"), default=3, help_text=_("0 は利用開始時刻まで。")
     )
+    cancel_fee_percent = models.PositiveSmallIntegerField(
+        _("取消手数料（使用料の%）"),
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("取消期限までに取り消したとき、お支払い済みの使用料から差し引く割合。0 は全額返金。"),
+    )
     payment_days = models.PositiveSmallIntegerField(_("支払期限（予約から何日以内）"), default=3)
     calendar = models.CharField(_("休館日の基準"), max_length=16, choices=Calendar.choices, default=Calendar.YEAR_END)
     closed_weekdays = models.CharField(
@@ -102,6 +111,9 @@ class Facility(models.Model):
         verbose_name = _("施設")
         verbose_name_plural = _("施設")
         ordering: ClassVar[list[str]] = ["sort_order", "code"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=Q(cancel_fee_percent__lte=100), name="facility_cancel_fee_percent_le_100")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -535,6 +547,12 @@ class Booking(models.Model):
         related_name="booking",
     )
     refund_due = models.BooleanField(_("要返金"), default=False)
+    cancel_fee_yen = models.PositiveIntegerField(_("取消手数料"), default=0)
+    refunded_yen = models.PositiveIntegerField(_("返金済みの額"), default=0)
+    refunded_at = models.DateTimeField(_("返金日時"), null=True, blank=True)
+    refund_attempts = models.PositiveSmallIntegerField(_("返金の失敗回数"), default=0)
+    refund_next_attempt_at = models.DateTimeField(_("次に返金を試みる日時"), null=True, blank=True)
+    refund_last_error = models.CharField(_("返金の最後のエラー"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("予約日時"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("確定日時"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("取消・失効日時"), null=True, blank=True)
@@ -550,7 +568,10 @@ class Booking(models.Model):
                 name="one_active_booking_per_slot",
             )
         ]
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["status", "deadline"])]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["status", "deadline"]),
+            models.Index(fields=["refund_due", "refund_next_attempt_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.slot} ({self.get_status_display()})"

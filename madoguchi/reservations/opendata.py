@@ -13,16 +13,28 @@ Two layouts, chosen with ``?layout=``:
 
 The column lists are data (``FACILITY_COLUMNS`` …): a ward that finds a difference
 from the definition sheet it follows edits them here, and each row is built as a
-mapping from column name, so a renamed column only needs its name changed.
+mapping from column name, so a renamed column only needs its name changed. Which
+source each list follows, and what could not be confirmed, is recorded in
+``docs/reservations.md`` (「Open data」).
+
+Values follow the sheets' common rules where they are known: 全国地方公共団体コード
+as 6 half-width digits including the check digit (:func:`local_government_code`;
+``WARD_LOCAL_GOVERNMENT_CODE`` may be given with 5 or 6 digits), 緯度/経度 as decimal
+degrees with 6 decimals, dates ``YYYY-MM-DD``, times ``hh:mm``, telephone numbers in
+half-width digits with hyphens, URLs absolute.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -172,19 +184,56 @@ LEGACY_EVENT_COLUMNS = [
 WEEKDAYS = ["月", "火", "水", "木", "金", "土", "日"]
 
 
+_CHECK_WEIGHTS = (6, 5, 4, 3, 2)
+_DASHES = re.compile("[\u2010-\u2015\u2212\u30fc\uff70\ufe63]")
+
+
+def check_digit(code5: str) -> str:
+    """The check digit of a 5-digit 団体コード (総務省「全国地方公共団体コード」):
+    the digits weighted 6, 5, 4, 3, 2, summed; 11 minus the remainder modulo 11,
+    keeping only its last digit (remainder 0 gives 1, remainder 1 gives 0)."""
+    if len(code5) != 5 or not code5.isdigit():
+        raise ValueError(f"not a 5-digit code: {code5!r}")
+    remainder = sum(int(d) * w for d, w in zip(code5, _CHECK_WEIGHTS, strict=True)) % 11
+    return str((11 - remainder) % 10)
+
+
+def local_government_code(value: str) -> str:
+    """The 6-digit 全国地方公共団体コード for ``value``: 5 digits get their check
+    digit, 6 digits must carry the right one, empty stays empty. Full-width digits
+    are accepted. Anything else is a configuration error."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text:
+        return ""
+    if len(text) == 5 and text.isdigit():
+        return text + check_digit(text)
+    if len(text) == 6 and text.isdigit() and check_digit(text[:5]) == text[5]:
+        return text
+    raise ImproperlyConfigured(
+        f"WARD_LOCAL_GOVERNMENT_CODE {value!r} is not a 全国地方公共団体コード (5 digits, or 6 with the check digit)"
+    )
+
+
 def _ward() -> dict[str, str]:
     """The publishing government, from settings (read at call time)."""
     prefecture = str(getattr(settings, "WARD_PREFECTURE", "東京都"))
     return {
-        "code": str(getattr(settings, "WARD_LOCAL_GOVERNMENT_CODE", "")),
+        "code": local_government_code(str(getattr(settings, "WARD_LOCAL_GOVERNMENT_CODE", ""))),
         "prefecture": prefecture,
         "city": str(settings.WARD_NAME),
         "name": f"{prefecture}{settings.WARD_NAME}",
     }
 
 
-def _decimal(value: object) -> str:
-    return "" if value is None else str(value)
+def _decimal(value: Decimal | float | None) -> str:
+    """A coordinate in decimal degrees with 6 decimals (about 0.1 m), e.g. 35.681200."""
+    return "" if value is None else f"{Decimal(str(value)):.6f}"
+
+
+def _phone(value: str) -> str:
+    """A telephone number in half-width digits with hyphens (03-5555-0001)."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    return re.sub(r"\s+", "", _DASHES.sub("-", text))
 
 
 def _location(facility: Facility | None, full_address: str) -> dict[str, str]:
@@ -244,9 +293,9 @@ def facility_row(facility: Facility, *, url: str) -> dict[str, str]:
         "名称_英字": facility.name_en,
         "名称_通称": facility.nickname,
         **_location(facility, facility.full_address),
-        "電話番号": facility.phone,
+        "電話番号": _phone(facility.phone),
         "連絡先メールアドレス": facility.email,
-        "郵便番号": facility.postal_code,
+        "郵便番号": unicodedata.normalize("NFKC", facility.postal_code).strip(),
         "利用可能曜日": _open_days(facility),
         "開始時間": start,
         "終了時間": end,
@@ -289,7 +338,7 @@ def event_row(event: Event, *, url: str) -> dict[str, str]:
         "料金(基本)": "無料" if event.fee_yen == 0 else str(event.fee_yen),
         "料金(詳細)": event.fee_detail,
         "連絡先名称": event.contact_name,
-        "連絡先電話番号": event.contact_phone,
+        "連絡先電話番号": _phone(event.contact_phone),
         "主催者": event.organizer,
         "場所名称": event.place_name,
         **location,

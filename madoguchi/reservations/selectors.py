@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
 from madoguchi.accounts.selectors import has_staff_role, is_staff_account, staff_roles_for
-from madoguchi.core.models import User
+from madoguchi.core.models import StaffRole, User
 from madoguchi.reservations import rules
 from madoguchi.reservations.models import (
     Booking,
@@ -370,6 +370,62 @@ def refunds_due(user: Any) -> QuerySet[Booking]:
         user,
         "facility__department_id",
     )
+
+
+# -- refunds (係長 and above of the facility's department, or admin) ---------------------
+def refund_department_ids(user: Any) -> set[int] | None:
+    """The departments whose refunds ``user`` may see and retry: those where they
+    are 係長 or above. ``None`` means all (superusers and 管理者)."""
+    if not is_staff_account(user):
+        return set()
+    if user.is_superuser:
+        return None
+    roles = staff_roles_for(user)
+    if any(role.role == StaffRole.Role.ADMIN for role in roles):
+        return None
+    needed = StaffRole.RANK["kakaricho"]
+    return {role.department_id for role in roles if StaffRole.RANK.get(role.role, 0) >= needed}
+
+
+def can_handle_refunds(user: Any) -> bool:
+    ids = refund_department_ids(user)
+    return ids is None or bool(ids)
+
+
+def _refund_scope(qs: QuerySet[Booking], user: Any) -> QuerySet[Booking]:
+    ids = refund_department_ids(user)
+    if ids is None:
+        return qs
+    return qs.filter(facility__department_id__in=ids)
+
+
+def refunds_open_for_staff(user: Any) -> QuerySet[Booking]:
+    """Bookings whose refund has not gone through yet, oldest first."""
+    return _refund_scope(
+        Booking.objects.filter(refund_due=True)
+        .select_related("slot__room__facility", "slot__block", "user")
+        .order_by("cancelled_at", "pk"),
+        user,
+    )
+
+
+def refunds_done_for_staff(user: Any) -> QuerySet[Booking]:
+    """Refunds that went through, latest first."""
+    return _refund_scope(
+        Booking.objects.filter(refund_due=False, refunded_at__isnull=False)
+        .select_related("slot__room__facility", "slot__block", "user")
+        .order_by("-refunded_at", "-pk"),
+        user,
+    )
+
+
+def refund_booking_get_for_staff(user: Any, public_id: str) -> Booking:
+    """A booking with a refund ``user`` may retry; 404 for anything else (another
+    department's, a malformed id)."""
+    booking = _refund_scope(Booking.objects.filter(public_id=_uuid(public_id)), user).first()
+    if booking is None:
+        raise Http404
+    return booking
 
 
 def slots_by_ids(ids: Iterable[int]) -> dict[int, Slot]:

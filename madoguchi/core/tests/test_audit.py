@@ -63,7 +63,8 @@ def test_a_rolled_back_change_leaves_no_record(staff: User) -> None:
 
 def test_sealing_never_changes_a_sealed_record(staff: User) -> None:
     first, *_ = _three_records(staff)
-    assert AuditEvent.objects.all()._seal(pk=first.pk, seq=99, prev_hash="x", hash="y") == 0
+    first.seq, first.prev_hash, first.hash = 99, "x", "y"
+    assert AuditEvent.objects.all()._seal_many([first]) == 0
     first.refresh_from_db()
     assert first.seq == 1
 
@@ -132,3 +133,35 @@ def test_postgresql_refuses_update_in_the_database(staff: User) -> None:
         cursor.execute("UPDATE core_auditevent SET action = 'x', seq = 100 WHERE id = %s", [pending.pk])
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [pending.pk])
+
+
+def test_a_request_seals_at_most_once_per_interval(staff: User, settings: Any) -> None:
+    from madoguchi.core import audit
+
+    settings.AUDIT_SEAL_MIN_INTERVAL = 60
+    audit._last_seal = 0.0
+    audit_record(actor=staff, action="resident.view")
+    audit._seal_after_commit()  # the first commit of the interval seals
+    audit_record(actor=staff, action="resident.view")
+    audit._seal_after_commit()  # within the interval: left for the next seal
+    sealed = list(AuditEvent.objects.filter(action="resident.view").values_list("seq", flat=True).order_by("id"))
+    assert sealed[0] is not None and sealed[1] is None
+    assert audit_seal() == 1  # the worker's periodic seal chains the rest
+
+    settings.AUDIT_SEAL_MIN_INTERVAL = 0
+    audit_record(actor=staff, action="resident.view")
+    audit._seal_after_commit()
+    assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+    assert audit_verify() == (3, [])
+
+
+def test_many_records_are_sealed_in_batches(staff: User) -> None:
+    from madoguchi.core import audit
+
+    for n in range(audit.SEAL_BATCH * 2 + 3):
+        audit_record(actor=staff, action="resident.view", data={"n": n})
+    assert audit_seal() == audit.SEAL_BATCH * 2 + 3
+    seqs = list(AuditEvent.objects.order_by("id").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    checked, problems = audit_verify()
+    assert (checked, problems) == (len(seqs), [])

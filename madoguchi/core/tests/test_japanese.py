@@ -97,3 +97,10 @@ def test_closed_days() -> None:
 @given(st.text(max_size=30))
 def test_reading_never_fails(text: str) -> None:
     assert isinstance(reading(text), str)
+
+
+def test_variation_selectors_do_not_change_the_text_or_its_reading() -> None:
+    # 葛 with an ideographic variation selector (葛󠄀飾), as names are sometimes stored.
+    assert normalize("葛\U000e0100飾") == normalize("葛飾")
+    assert reading("葛\U000e0100飾") == reading("葛飾")
+    assert reading("\U000e0100") == ""  # a lone selector reads as nothing (no crash)

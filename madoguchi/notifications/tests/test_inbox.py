@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from madoguchi.notifications import selectors
 from madoguchi.notifications.models import InboxMessage, OutboxMessage
@@ -32,11 +33,11 @@ def _enqueue_inbox(user: object, **kwargs: object) -> OutboxMessage:
         )
 
 
-def test_inbox_channel_creates_one_inbox_message() -> None:
+def test_inbox_message_is_written_with_the_change_and_never_again() -> None:
     user = make_user()
     message = _enqueue_inbox(user, link_url="/applications/42/")
     assert message.to_address == ""
-    assert outbox_drain().sent == 1
+    # Written in the caller's transaction: no worker needed.
     assert reload(message).status == OutboxMessage.Status.SENT
     assert reload(message).attempts == 1
     inbox = InboxMessage.objects.get(user=user)
@@ -45,15 +46,35 @@ def test_inbox_channel_creates_one_inbox_message() -> None:
     assert inbox.read_at is None
     assert mail.outbox == []  # the inbox channel sends no mail
 
-    # Delivering again creates nothing.
+    # Delivering or draining creates nothing more.
     assert message_deliver(message.pk) is None
     assert outbox_drain().sent == 0
     assert InboxMessage.objects.filter(user=user).count() == 1
 
 
-def test_inbox_message_for_a_deleted_account_fails_for_good() -> None:
+def test_inbox_message_rolled_back_with_the_change() -> None:
     user = make_user()
-    message = _enqueue_inbox(user)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox_enqueue(channel=OutboxMessage.Channel.INBOX, user=user, subject=SUBJECT, body_text=BODY)
+        raise RuntimeError("the business change fails")
+    assert not OutboxMessage.objects.exists()
+    assert not InboxMessage.objects.exists()
+
+
+def test_same_dedupe_key_gives_one_inbox_message() -> None:
+    user = make_user()
+    first = _enqueue_inbox(user, dedupe_key="k-1")
+    again = _enqueue_inbox(user, dedupe_key="k-1")
+    assert again.pk == first.pk
+    assert InboxMessage.objects.filter(user=user).count() == 1
+
+
+def test_pending_inbox_message_of_a_deleted_account_fails_for_good() -> None:
+    # A message left pending (queued before inbox entries were written at once).
+    user = make_user()
+    message = OutboxMessage.objects.create(
+        channel=OutboxMessage.Channel.INBOX, user=user, subject=SUBJECT, body_text=BODY, next_attempt_at=timezone.now()
+    )
     user.delete()
     result = message_deliver(message.pk)
     assert result is not None
@@ -61,6 +82,16 @@ def test_inbox_message_for_a_deleted_account_fails_for_good() -> None:
     assert result.attempts == 1
     assert "no account" in result.last_error
     assert not InboxMessage.objects.exists()
+
+
+def test_pending_inbox_message_is_still_delivered_by_the_worker() -> None:
+    user = make_user()
+    message = OutboxMessage.objects.create(
+        channel=OutboxMessage.Channel.INBOX, user=user, subject=SUBJECT, body_text=BODY, next_attempt_at=timezone.now()
+    )
+    assert outbox_drain().sent == 1
+    assert reload(message).status == OutboxMessage.Status.SENT
+    assert InboxMessage.objects.filter(user=user, outbox_message=message).count() == 1
 
 
 def test_resident_reads_only_their_own_inbox() -> None:

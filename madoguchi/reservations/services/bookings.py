@@ -9,7 +9,9 @@ that concurrent requests queue and the loser gets a clear message instead of an
 error. A booking with a fee waits for its payment (``payments``, purpose
 ``reservation``); the ``on_payment_settled`` hook confirms it; ``bookings_lapse_due``
 (the ``reservations_tick`` command, and the pages that show availability) lapses
-bookings whose deadline passed and hands lapsed lottery wins to the waitlist.
+bookings whose deadline passed and hands lapsed lottery wins to the waitlist. A paid
+booking that is cancelled, or a payment that arrives after the booking ended, is
+refunded through the payment plugin (``refunds``).
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from madoguchi.reservations import errors, rules
 from madoguchi.reservations.db import retry_on_lock
 from madoguchi.reservations.models import Booking, Facility, Group, LotteryRound, Room, Slot, TimeBlock
 from madoguchi.reservations.notify import notify_user
+from madoguchi.reservations.services import refunds
+from madoguchi.reservations.services.refunds import PAYMENT_PURPOSE as PAYMENT_PURPOSE
 
-PAYMENT_PURPOSE = "reservation"
 PAYMENT_ENDED = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED})
 
 
@@ -352,10 +355,24 @@ def booking_paid(payment: Payment) -> None:
                 _("%(slot)s の使用料 %(fee)s円 のお支払いを確認しました。予約が確定しました。")
                 % {"slot": slot_label(booking.slot), "fee": f"{payment.amount_yen:,}"},
             )
-    elif booking.status in (Booking.Status.LAPSED, Booking.Status.CANCELLED) and not booking.refund_due:
-        booking.refund_due = True
-        booking.save(update_fields=["refund_due"])
+    elif booking.status in (Booking.Status.LAPSED, Booking.Status.CANCELLED):
+        # Paid after the booking ended: the whole payment goes back. The refund
+        # itself talks to the provider, so it runs after this transaction
+        # (``refunds.booking_refund``, enqueued here; the tick retries).
+        fields = refunds.mark_refund_due(booking, now=timezone.now())
+        booking.save(update_fields=fields)
         _audit(booking, None, "paid_after_end", payment=str(payment.public_id), amount_yen=payment.amount_yen)
+        with translation.override(booking.user.preferred_language or "ja"):
+            _notify(
+                booking,
+                f"paid_after_end:{payment.public_id}",
+                _("【施設予約】お支払いを確認しました（返金します）"),
+                _(
+                    "%(slot)s の使用料 %(fee)s円 のお支払いを確認しましたが、この予約はすでに取消し・期限切れに"
+                    "なっています。お支払いいただいた額を返金します。返金が済みましたら、お知らせします。"
+                )
+                % {"slot": slot_label(booking.slot), "fee": f"{payment.amount_yen:,}"},
+            )
 
 
 # -- lottery wins ---------------------------------------------------------------------------
@@ -397,8 +414,11 @@ def cancel_deadline(booking: Booking) -> dt.datetime:
 
 def booking_cancel(*, booking: Booking, user: User, now: dt.datetime | None = None) -> Booking:
     """The booker cancels (or declines a lottery win). A confirmed booking can be
-    cancelled until the facility's cancellation deadline; a paid fee is marked for a
-    refund. A released lottery slot goes to the next on the waitlist."""
+    cancelled until the facility's cancellation deadline (after it, the booking stays
+    and nothing is refunded: the resident asks the facility). A paid fee, minus the
+    facility's cancellation fee, is refunded through the payment plugin after this
+    transaction commits (``refunds``); a failing refund never undoes the
+    cancellation. A released lottery slot goes to the next on the waitlist."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
@@ -416,29 +436,46 @@ def booking_cancel(*, booking: Booking, user: User, now: dt.datetime | None = No
                 % {"at": _when(cancel_deadline(locked))}
             )
         previous = locked.status
-        paid = any(
-            p.settled_at is not None
-            for p in payment_list_for_object(purpose=PAYMENT_PURPOSE, object_id=str(locked.public_id))
-        )
+        paid = refunds.paid_yen(locked)
+        fee = min(refunds.cancellation_fee(locked), paid)
+        refund = paid - fee
         locked.status = Booking.Status.CANCELLED
         locked.cancelled_at = now
-        locked.refund_due = paid
-        locked.save(update_fields=["status", "cancelled_at", "refund_due"])
+        locked.cancel_fee_yen = fee
+        fields = ["status", "cancelled_at", "cancel_fee_yen"]
+        if refund > 0:
+            fields += refunds.mark_refund_due(locked, now=now)
+        locked.save(update_fields=fields)
         _cancel_open_payment(locked, user)
-        _audit(locked, user, "cancel", previous=previous, refund_due=paid)
+        _audit(locked, user, "cancel", previous=previous, paid_yen=paid, cancel_fee_yen=fee, refund_yen=refund)
         with translation.override(locked.user.preferred_language or "ja"):
             _notify(
                 locked,
                 "cancelled",
                 _("【施設予約】予約を取り消しました"),
                 _("%(slot)s の予約を取り消しました。") % {"slot": slot_label(locked.slot)}
-                + ("\n" + _("お支払い済みの使用料は、後日返金します。") if paid else ""),
+                + _refund_note(paid=paid, fee=fee),
             )
         if locked.lottery_win_id is not None:
             from madoguchi.reservations.services.lottery import lottery_offer_next
 
             lottery_offer_next(slot=locked.slot, now=now)
     return locked
+
+
+def _refund_note(*, paid: int, fee: int) -> str:
+    if not paid:
+        return ""
+    if not fee:
+        return "\n" + _("お支払い済みの使用料 %(paid)s円 を全額返金します。返金が済みましたら、お知らせします。") % {
+            "paid": f"{paid:,}"
+        }
+    if fee >= paid:
+        return "\n" + _("取消手数料（%(fee)s円）のため、返金はありません。") % {"fee": f"{fee:,}"}
+    return "\n" + _(
+        "お支払い済みの使用料 %(paid)s円 から取消手数料 %(fee)s円 を差し引いた %(refund)s円 を返金します。"
+        "返金が済みましたら、お知らせします。"
+    ) % {"paid": f"{paid:,}", "fee": f"{fee:,}", "refund": f"{paid - fee:,}"}
 
 
 def _cancel_open_payment(booking: Booking, actor: User | None) -> None:

@@ -116,3 +116,46 @@ def test_two_staff_pressing_draw_at_once_draw_once() -> None:
     assert (len(drawn), len(refused)) == (1, 1), outcomes
     assert LotteryWin.objects.filter(round=lottery).count() == 1
     assert LotteryRound.objects.get(pk=lottery.pk).result_digest == drawn[0].result_digest
+
+
+def test_two_refund_retries_at_once_refund_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from madoguchi.payments.models import Payment, Refund
+    from madoguchi.reservations.services.bookings import booking_cancel, booking_start_payment
+    from madoguchi.reservations.services.refunds import RefundOutcome, booking_refund
+
+    from .test_refunds import pay_at_sandbox
+
+    facility = make_facility(None)
+    room = Room.objects.get(facility=facility, code="room-b")  # 1,200円
+    block = TimeBlock.objects.get(facility=facility, code="morning")
+    user = make_resident()
+    booking = booking_create(
+        user=user, room=room, date=dt.date(2030, 6, 12), block=block, purpose="会議", attendees=5, now=NOW
+    )
+    booking_start_payment(booking=booking, user=user, return_url="http://t/b/", cancel_url="http://t/b/", now=NOW)
+    payment = Payment.objects.get(object_id=str(booking.public_id))
+    pay_at_sandbox(payment, monkeypatch)
+    booking_cancel(booking=Booking.objects.get(pk=booking.pk), user=user, now=NOW)
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+    lock = threading.Lock()
+
+    def press() -> None:
+        try:
+            barrier.wait()
+            result: Any = booking_refund(booking_id=booking.pk, actor=None, now=NOW)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            result = exc
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(map(str, outcomes)) == sorted([RefundOutcome.REFUNDED, RefundOutcome.NOTHING_DUE]), outcomes
+    assert list(Refund.objects.filter(payment=payment).values_list("amount_yen", flat=True)) == [1200]
+    assert Booking.objects.get(pk=booking.pk).refund_attempts == 0

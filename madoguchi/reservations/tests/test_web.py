@@ -392,13 +392,13 @@ def _rows(body: bytes) -> list[list[str]]:
 
 
 def test_facilities_csv_has_the_standard_columns_with_a_bom(client: Client, facility: Facility, settings: Any) -> None:
-    settings.WARD_LOCAL_GOVERNMENT_CODE = "131999"
+    settings.WARD_LOCAL_GOVERNMENT_CODE = "131032"
     response = client.get(reverse("reservations:opendata_facilities"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     header, row = _rows(response.content)
     assert header == opendata.FACILITY_COLUMNS
     record = dict(zip(header, row, strict=True))
-    assert record["全国地方公共団体コード"] == "131999"
+    assert record["全国地方公共団体コード"] == "131032"
     assert record["名称"] == "中央区民会館"
     assert record["所在地_連結表記"] == "東京都デモ区中央一丁目2-3"
     assert record["バリアフリー情報"] == "車椅子対応エレベーター;多機能トイレ"

@@ -31,6 +31,7 @@ from madoguchi.reservations.services import bookings as booking_services
 from madoguchi.reservations.services import events as event_services
 from madoguchi.reservations.services import groups as group_services
 from madoguchi.reservations.services import lottery as lottery_services
+from madoguchi.reservations.services import refunds as refund_services
 
 
 def _user(request: HttpRequest) -> User:
@@ -127,6 +128,7 @@ def booking_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             and (
                 booking.status == Booking.Status.OFFERED or timezone.now() < booking_services.cancel_deadline(booking)
             ),
+            "cancel_fee_percent": booking.slot.room.facility.cancel_fee_percent,
         },
     )
 
@@ -163,17 +165,29 @@ def booking_confirm(request: HttpRequest, public_id: str) -> HttpResponseBase:
 
 
 @login_required
-@require_POST
 def booking_cancel(request: HttpRequest, public_id: str) -> HttpResponseBase:
+    """GET: the confirmation page (the deadline, what is refunded and the
+    cancellation fee, or why it can no longer be cancelled online). POST: cancel."""
     user = _user(request)
     booking = selectors.booking_get_for_user(user=user, public_id=public_id)
-    try:
-        booking_services.booking_cancel(booking=booking, user=user)
-    except errors.Refused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("予約を取り消しました。"))
-    return redirect("reservations:booking_detail", booking.public_id)
+    if request.method == "POST":
+        try:
+            booking_services.booking_cancel(booking=booking, user=user)
+        except errors.Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("予約を取り消しました。"))
+        return redirect("reservations:booking_detail", booking.public_id)
+    return render(
+        request,
+        "reservations/booking_cancel.html",
+        {
+            "booking": booking,
+            "active": booking.status in Booking.ACTIVE,
+            "terms": refund_services.cancellation_terms(booking),
+            "cancel_fee_percent": booking.slot.room.facility.cancel_fee_percent,
+        },
+    )
 
 
 @login_required

@@ -1,7 +1,8 @@
 """Staff pages (/reservations/staff/): the day's bookings of a facility, group
-approvals, lottery rounds (create, draw, notify), events (create, participants,
-check-in). Staff see the facilities and events of their own departments; running a
-draw needs 係長 or above in the facility's department. Residents get 403."""
+approvals, refunds (list, retry), lottery rounds (create, draw, notify), events
+(create, participants, check-in). Staff see the facilities and events of their own
+departments; running a draw and handling refunds need 係長 or above in the facility's
+department. Residents get 403."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from madoguchi.reservations.services import bookings as booking_services
 from madoguchi.reservations.services import events as event_services
 from madoguchi.reservations.services import groups as group_services
 from madoguchi.reservations.services import lottery as lottery_services
+from madoguchi.reservations.services import refunds as refund_services
 from madoguchi.reservations.services.access import staff_viewed
 
 SECTION = "reservations"
@@ -54,6 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "events": selectors.events_for_staff(user).filter(ends_at__gte=timezone.now())[:20],
             "pending_groups": selectors.groups_pending().count(),
             "refunds": selectors.refunds_due(user)[:20],
+            "can_handle_refunds": selectors.can_handle_refunds(user),
         },
     )
 
@@ -119,6 +122,48 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- refunds -------------------------------------------------------------------------------
+@staff_required
+def refunds(request: HttpRequest) -> HttpResponse:
+    """Refunds not gone through yet (with the last error) and the latest that did;
+    係長 and above of the facility's department, or 管理者."""
+    user = _user(request)
+    if not selectors.can_handle_refunds(user):
+        raise PermissionDenied("kakaricho required")
+    staff_viewed(actor=user, target=None, what="refunds of bookings")
+    return _render(
+        request,
+        "reservations/staff/refunds.html",
+        {
+            "open_refunds": selectors.refunds_open_for_staff(user)[:200],
+            "done_refunds": selectors.refunds_done_for_staff(user)[:20],
+        },
+    )
+
+
+@staff_required
+@require_POST
+def refund_retry(request: HttpRequest, public_id: str) -> HttpResponseBase:
+    """「再実行」: try the refund now. A second click finds it done and refunds nothing."""
+    user = _user(request)
+    if not selectors.can_handle_refunds(user):
+        raise PermissionDenied("kakaricho required")
+    booking = selectors.refund_booking_get_for_staff(user, public_id)
+    outcome = refund_services.booking_refund(booking_id=booking.pk, actor=user)
+    if outcome == refund_services.RefundOutcome.REFUNDED:
+        messages.success(request, _("返金しました。予約した方にお知らせしました。"))
+    elif outcome == refund_services.RefundOutcome.FAILED:
+        booking.refresh_from_db(fields=["refund_last_error"])
+        messages.error(
+            request,
+            _("返金できませんでした（%(error)s）。時間をおいて自動でもう一度試みます。")
+            % {"error": booking.refund_last_error},
+        )
+    else:
+        messages.info(request, _("この予約の返金はすでに済んでいます。"))
+    return redirect("reservations:staff_refunds")
 
 
 # -- lotteries -----------------------------------------------------------------------------

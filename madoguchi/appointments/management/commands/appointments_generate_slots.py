@@ -7,13 +7,14 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from madoguchi.appointments import clock
 from madoguchi.appointments.models import Counter
-from madoguchi.appointments.services import booking_days, slots_generate
+from madoguchi.appointments.services import booking_days, slots_generate, ticket_client_keys_clear
 
 
 class Command(BaseCommand):
     help = (
         "Create the missing appointment slots of every active counter from today to APPOINTMENTS_BOOKING_DAYS "
-        "ahead (open days and opening hours only). Existing slots are kept; running it again creates nothing."
+        "ahead (open days and opening hours only). Existing slots are kept; running it again creates nothing. "
+        "Also forgets the client keys (used by the limit on queue tickets) of earlier days' tickets."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,3 +35,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"{counter.code}: {created} slots created")
         if total or options["verbosity"] >= 2:
             self.stdout.write(f"appointments: {total} slots created up to {end.isoformat()}")
+        cleared = ticket_client_keys_clear()
+        if cleared or options["verbosity"] >= 2:
+            self.stdout.write(f"appointments: client keys of {cleared} earlier tickets cleared")
