@@ -13,10 +13,14 @@ application must still exist, be without an account and have that address.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 
 SALT = "madoguchi.applications.resume"
@@ -69,3 +73,20 @@ def session_add(session: Any, public_id: str) -> None:
     """Remember in the browser session that this visitor holds the application."""
     ids = [i for i in session_ids(session) if i != str(public_id)]
     session[SESSION_KEY] = [str(public_id), *ids][:SESSION_LIMIT]
+
+
+def applicant_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Logged in, or holding the application (``public_id``) in the browser session
+    after opening its signed link; anyone else goes to the login page (the same for
+    every id, so nothing tells whether an application exists)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        public_id = kwargs.get("public_id")
+        if public_id is not None and str(public_id) in session_ids(request.session):
+            return view(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper

@@ -52,6 +52,8 @@ class Application(models.Model):
     #: An applicant without an account (forms with ``anonymous: true``): the address
     #: that receives the resume link and the notifications.
     applicant_email = models.EmailField(_("申請者のメールアドレス（アカウントなし）"), blank=True)
+    #: The language the applicant without an account used (``ja``/``en``), for their mails.
+    applicant_language = models.CharField(_("申請者の言語（アカウントなし）"), max_length=8, blank=True)
     #: The site address the applicant without an account used, for the links in their mails.
     link_base_url = models.CharField(_("リンクのアドレス"), max_length=200, blank=True)
     #: The resident agreed on the check page to save changed contact details to the profile.

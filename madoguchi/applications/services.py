@@ -294,6 +294,7 @@ def application_start_anonymous(*, email: str, procedure_code: str, base_url: st
             form_definition=form,
             applicant=None,
             applicant_email=email,
+            applicant_language=lang if lang in dict(settings.LANGUAGES) else "ja",
             link_base_url=base_url.rstrip("/")[:200],
             data=engine.to_stored(form.definition, cleaned),
             prefill_sources=sources,
@@ -426,8 +427,10 @@ def procedure_name(application: Application, language: str) -> str:
 
 
 def applicant_language(application: Application) -> str:
+    """The language of the applicant's mails: the account's choice, or the language
+    an applicant without an account used when starting."""
     user = application.applicant
-    return (user.preferred_language if user is not None else "") or "ja"
+    return (user.preferred_language if user is not None else application.applicant_language) or "ja"
 
 
 def _addressee(application: Application) -> str:

@@ -22,7 +22,6 @@ confirmation and withdraws. Every page finds the application through
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -93,23 +92,6 @@ HX = {"hx-boost": "true", "hx-target": "#main", "hx-select": "#main", "hx-swap":
 View = Callable[..., HttpResponseBase]
 
 _lang = engine.page_language
-
-
-def applicant_required(view: View) -> View:
-    """Logged in, or holding the application (``public_id``) in the browser session
-    after opening its signed link; anyone else goes to the login page (the same for
-    every id, so nothing tells whether an application exists)."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        public_id = kwargs.get("public_id")
-        if public_id is not None and str(public_id) in links.session_ids(request.session):
-            return view(request, *args, **kwargs)
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
 
 
 def _user(request: HttpRequest) -> User:
@@ -346,7 +328,7 @@ def _group_change(
     return {**values, key: items}
 
 
-@applicant_required
+@links.applicant_required
 def step(request: HttpRequest, public_id: uuid.UUID, step_key: str) -> HttpResponseBase:
     application = _get(request, public_id)
     if application.status != Status.DRAFT:
@@ -484,7 +466,7 @@ def _check_context(
     }
 
 
-@applicant_required
+@links.applicant_required
 def check(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
     if application.status != Status.DRAFT:
@@ -492,7 +474,7 @@ def check(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     return render(request, "applications/check.html", _check_context(application))
 
 
-@applicant_required
+@links.applicant_required
 @require_POST
 def submit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
@@ -547,7 +529,7 @@ def submit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     return redirect("applications:done", public_id=application.public_id)
 
 
-@applicant_required
+@links.applicant_required
 def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
     application = application_payment_returned(application=application, actor=_actor(request))
@@ -567,7 +549,7 @@ def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBa
     )
 
 
-@applicant_required
+@links.applicant_required
 def done(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
     if application.status not in RECEIVED:
@@ -618,7 +600,7 @@ def _path_label(fields: Mapping[str, Mapping[str, Any]], path: str) -> str:
     return label
 
 
-@applicant_required
+@links.applicant_required
 def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
     if not application.has_page:
@@ -641,7 +623,7 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     )
 
 
-@applicant_required
+@links.applicant_required
 @require_http_methods(["GET", "POST"])
 def correction(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     """The correction form: only the fields staff marked (and fields that a change to
@@ -715,7 +697,7 @@ def _render_correction(
     )
 
 
-@applicant_required
+@links.applicant_required
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     """Confirmation page, then the withdrawal (取下げ) on POST."""
@@ -741,7 +723,7 @@ def withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
 
 
 # -- documents --------------------------------------------------------------------------
-@applicant_required
+@links.applicant_required
 def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = _get(request, public_id)
     if application.status not in RECEIVED:
@@ -751,7 +733,7 @@ def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     return response
 
 
-@applicant_required
+@links.applicant_required
 def attachment(request: HttpRequest, public_id: uuid.UUID, field_key: str) -> HttpResponseBase:
     """A file the applicant attached, served to the applicant only (anyone else: 404),
     always as a download so that a browser never renders it in the site's origin."""

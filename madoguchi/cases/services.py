@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from madoguchi.applications import machine
+from madoguchi.applications import links, machine
 from madoguchi.applications.machine import Status
 from madoguchi.applications.models import Application
 from madoguchi.applications.services import (
@@ -37,6 +37,7 @@ from madoguchi.applications.services import (
     application_notify,
     application_transition,
     procedure_name,
+    resume_url,
 )
 from madoguchi.cases.models import Case, CaseEvent, Outcome
 from madoguchi.cases.selectors import staff_can_handle, staff_has_rank
@@ -385,14 +386,24 @@ def case_store_notice(*, case: Case, pdf: bytes) -> None:
             "ward": settings.WARD_NAME,
             "number": case.reference_number,
         }
-        body = _(
-            "次の申請について決定しました。決定通知書（PDF）はオンライン窓口のマイページで確認できます。\n\n"
-            "手続き: %(procedure)s\n受付番号: %(number)s\n\n%(ward)s"
-        ) % {
+        values = {
             "procedure": procedure_name(application, language),
             "number": case.reference_number,
             "ward": settings.WARD_NAME,
         }
+        if application.applicant is None:  # no account: the signed link opens the application
+            body = _(
+                "次の申請について決定しました。決定通知書（PDF）は、次のリンクから申請のページを開いて"
+                "確認できます（%(days)s日間有効）。\n%(url)s\n\n手続き: %(procedure)s\n受付番号: %(number)s\n\n%(ward)s"
+            ) % {**values, "days": links.link_days(), "url": resume_url(application)}
+        else:
+            body = (
+                _(
+                    "次の申請について決定しました。決定通知書（PDF）はオンライン窓口のマイページで確認できます。\n\n"
+                    "手続き: %(procedure)s\n受付番号: %(number)s\n\n%(ward)s"
+                )
+                % values
+            )
     application_notify(
         application=application,
         key=f"case-notice-{case.pk}",

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -25,11 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.decorators import staff_required
+from madoguchi.applications import links
 from madoguchi.applications.machine import OPEN
 from madoguchi.applications.models import Application, Channel
 from madoguchi.applications.selectors import (
     application_attachment,
-    application_get_for_applicant,
+    application_get_for_visitor,
     correction_diff,
     correction_list,
 )
@@ -369,9 +369,11 @@ def _notice_response(case: Case) -> FileResponse:
 
 
 # -- the resident's copy of the notice --------------------------------------------------
-@login_required
+@links.applicant_required
 def resident_notice(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
-    application = application_get_for_applicant(user=request.user, public_id=public_id)
+    """The applicant's copy: an account's own application, or one made without an
+    account and held by this browser (opened with its signed link)."""
+    application = application_get_for_visitor(user=request.user, session=request.session, public_id=public_id)
     case = Case.objects.filter(application=application).first()
     if case is None:
         raise Http404

@@ -35,7 +35,7 @@ def admin_client(client: Client, superuser: User) -> Client:
 
 
 def _events(action: str) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=action).order_by("seq"))
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
 
 
 def _assert_chain_intact() -> None:

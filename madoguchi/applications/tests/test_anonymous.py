@@ -201,3 +201,44 @@ def test_the_anonymous_draft_is_not_in_anyones_list(ward: None, client: Client, 
     mine = Client()
     mine.force_login(hanako)
     assert mine.get("/api/v1/applications").json() == []
+
+
+def test_an_applicant_who_used_english_gets_english_mails(ward: None, client: Client) -> None:
+    answer = client.post("/applications/start/sodai-gomi/anonymous/", {"email": EMAIL}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 302
+    application = Application.objects.get()
+    assert application.applicant_language == "en"
+    _submit(client, application)
+    application.refresh_from_db()
+    confirmation = OutboxMessage.objects.get(dedupe_key=f"application-submitted-{application.public_id}-email")
+    assert confirmation.language == "en"
+    assert confirmation.subject.startswith("[") and "We have received your application" in confirmation.subject
+    assert "申請を受け付けました" not in confirmation.body_text
+
+
+def test_the_anonymous_applicant_downloads_the_decision_notice(ward: None, client: Client) -> None:
+    from madoguchi.cases.models import Case
+    from madoguchi.cases.notices import notice_pdf
+    from madoguchi.cases.services import case_store_notice
+
+    application = _start(client)
+    _submit(client, application)
+    case = Case.objects.get(application=application)
+    case_store_notice(case=case, pdf=notice_pdf(case))
+    mail = OutboxMessage.objects.get(dedupe_key=f"case-notice-{case.pk}-email")
+    assert mail.to_address == EMAIL and "マイページ" not in mail.body_text
+    link = re.search(r"http://testserver(/applications/resume/\S+)", mail.body_text)
+    assert link is not None
+
+    # This browser holds the application: the notice is served.
+    notice = client.get(f"/notices/{application.public_id}/")
+    assert notice.status_code == 200 and b"".join(notice.streaming_content).startswith(b"%PDF")
+    # Another browser only after opening the mailed link; before that it must log in.
+    other = Client()
+    assert other.get(f"/notices/{application.public_id}/").status_code == 302
+    other.get(link.group(1))
+    assert other.get(f"/notices/{application.public_id}/").status_code == 200
+    # A logged-in resident who does not hold it gets 404.
+    stranger = Client()
+    stranger.force_login(User.objects.get(email="ichiro@example.jp"))
+    assert stranger.get(f"/notices/{application.public_id}/").status_code == 404

@@ -107,7 +107,7 @@ def test_partial_then_full_refund(resident: User, send_event: SendEvent) -> None
     with pytest.raises(IllegalTransition):
         payment_refund(payment=payment, amount_yen=1, actor=staff)
     assert Refund.objects.filter(payment=payment).count() == 2
-    audit = AuditEvent.objects.filter(action="payment.refund").order_by("seq")
+    audit = AuditEvent.objects.filter(action="payment.refund").order_by("id")
     assert [e.data["refund_yen"] for e in audit] == [150, 300]
     assert audit[0].actor == staff
 
