@@ -10,7 +10,6 @@ change.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -24,23 +23,19 @@ def _stores_in_database(task: Any) -> bool:
     return module.startswith("django_tasks_db") or module.startswith("django_tasks.backends.database")
 
 
-def enqueue_with_change(task: Any, *args: Any, fallback: Callable[[], Any] | None = None, **kwargs: Any) -> None:
+def enqueue_with_change(task: Any, *args: Any, **kwargs: Any) -> None:
     """Enqueue ``task`` as part of the current transaction. Never raises: a failed
     enqueue is logged (the caller's periodic sweep picks the work up) and leaves the
     caller's transaction usable."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and _stores_in_database(task):
+
+    def enqueue() -> None:
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: a failed INSERT spoils nothing else
                 task.enqueue(*args, **kwargs)
         except Exception:
             logger.warning("could not enqueue %s%r; the periodic sweep will do it", task.name, args, exc_info=True)
-        return
 
-    def later() -> None:
-        try:
-            task.enqueue(*args, **kwargs)
-        except Exception:
-            logger.warning("could not enqueue %s%r; the periodic sweep will do it", task.name, args, exc_info=True)
-
-    transaction.on_commit(later)
+    if transaction.get_connection().in_atomic_block and _stores_in_database(task):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
