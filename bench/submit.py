@@ -10,6 +10,7 @@ payment. Prints submissions/s and p50/p99 latencies.
 
     ./run bench submit [--mode web|api] [--clients 16] [--seconds 30] [--workers 4 --threads 2]
     ./run bench submit --mode api --rate 100 --clients 32     # open loop: 100 submissions/s offered
+    ./run bench submit --mode api --rate 100 --trace t.csv    # and each start time and latency
     DATABASE_URL=postgres://.../bench_submit ./run bench submit
 
 Closed loop (the default): every client submits again as soon as it has its answer,
@@ -223,6 +224,12 @@ def main() -> None:
         help="open loop: start this many submissions per second on a fixed schedule (needs enough --clients)",
     )
     parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="write each submission's start (s from the beginning) and latency (ms) to this CSV file",
+    )
+    parser.add_argument(
         "--mode",
         choices=["web", "api"],
         default="web",
@@ -249,6 +256,14 @@ def main() -> None:
         # Plain HTTP on the loopback: cookies must not be Secure-only here.
         "SECURE_COOKIES": "false",
     }
+    # The production server serves hashed static files from the manifest that
+    # collectstatic writes with the production settings, as ``./run serve`` does.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     server_log = Path(tempfile.mkdtemp(prefix="madoguchi-bench-")) / "server.log"
     server = subprocess.Popen(
         [
@@ -274,6 +289,7 @@ def main() -> None:
         timings: dict[str, list[float]] = {}
         lock = threading.Lock()
         flows: list[float] = []
+        trace: list[tuple[float, float]] = []
         errors: list[str] = []
         clock = {"began": 0.0, "next": 0}
         # Every client logs in first; the measured time starts when all have.
@@ -298,6 +314,7 @@ def main() -> None:
             client.log_in(f"bench{i}@example.jp")
             mine.clear()
             done: list[float] = []
+            starts: list[float] = []
             ready.wait()
             while (scheduled := next_start()) is not None:
                 time.sleep(max(0.0, scheduled - time.monotonic()))
@@ -310,8 +327,10 @@ def main() -> None:
                     errors.append(str(exc)[:200])
                     continue
                 done.append((time.monotonic() - scheduled) * 1000)
+                starts.append(scheduled - clock["began"])
             with lock:
                 flows.extend(done)
+                trace.extend(zip(starts, done, strict=True))
                 for kind, values in mine.items():
                     timings.setdefault(kind, []).extend(values)
 
@@ -354,6 +373,11 @@ def main() -> None:
             (f"whole application ({steps}) p99 (ms)", pct(flows, 99)),
         ],
     )
+    if args.trace:
+        args.trace.write_text(
+            "start_s,latency_ms\n" + "".join(f"{a:.3f},{b:.1f}\n" for a, b in sorted(trace)), encoding="utf-8"
+        )
+        print(f"\nper-submission trace: {args.trace}")
     if errors:
         print("\nfirst errors:", *errors[:5], sep="\n  ")
         print(f"server log: {server_log}")

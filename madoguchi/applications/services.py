@@ -661,20 +661,26 @@ def application_create_and_submit(
     """The API's one-shot application: check ``data`` against the current form and
     submit it. The same ``submission_key`` returns the earlier application
     (``created`` is False). Raises :class:`NoOnlineForm`, :class:`InvalidApplication`,
-    :class:`PaymentRequired`, :class:`IdempotencyConflict`."""
-    existing = Application.objects.filter(submission_key=submission_key).first()
-    if existing is not None:
-        if existing.applicant_id != applicant.pk or existing.procedure.code != procedure_code:
-            raise IdempotencyConflict(submission_key)
+    :class:`PaymentRequired`, :class:`IdempotencyConflict`.
+
+    A first submission is not preceded by a lookup of its key: the unique key on the
+    insert finds a repeat, and a repeat whose data no longer passes (a new form
+    version, say) is looked up before its error is raised."""
+    try:
+        form = form_get_current(procedure_code)
+        if form is None:
+            raise NoOnlineForm(procedure_code)
+        cleaned, errors = engine.clean_all(form.definition, data, lang)
+        if errors:
+            raise InvalidApplication(errors)
+        fee = fee_for(form.procedure, cleaned)
+        if fee:
+            raise PaymentRequired(fee)
+    except (NoOnlineForm, InvalidApplication, PaymentRequired):
+        existing = _earlier(submission_key, applicant, procedure_code)
+        if existing is None:
+            raise
         return existing, False
-    form = form_get_current(procedure_code)
-    if form is None:
-        raise NoOnlineForm(procedure_code)
-    cleaned, errors = engine.clean_all(form.definition, data, lang)
-    if errors:
-        raise InvalidApplication(errors)
-    if fee_for(form.procedure, cleaned):
-        raise PaymentRequired(fee_for(form.procedure, cleaned))
     application = Application(
         procedure=form.procedure,
         form_definition=form,
@@ -689,12 +695,21 @@ def application_create_and_submit(
             application.save(force_insert=True)
             _submitted(application, Status.DRAFT, cleaned, applicant, via="api")
     except IntegrityError:
-        # The same key was submitted at the same moment by another request.
-        existing = Application.objects.filter(submission_key=submission_key).first()
-        if existing is None or existing.applicant_id != applicant.pk:
+        # The key was used before, or at the same moment by another request.
+        existing = _earlier(submission_key, applicant, procedure_code)
+        if existing is None:
             raise
         return existing, False
     return application, True
+
+
+def _earlier(submission_key: str, applicant: User, procedure_code: str) -> Application | None:
+    """The application already made with ``submission_key``; another resident's key or
+    another procedure raises :class:`IdempotencyConflict`."""
+    existing = Application.objects.select_related("procedure").filter(submission_key=submission_key).first()
+    if existing is not None and (existing.applicant_id != applicant.pk or existing.procedure.code != procedure_code):
+        raise IdempotencyConflict(submission_key)
+    return existing
 
 
 # -- fees -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import connections, models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -163,18 +163,28 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def _seal_many(self, events: Sequence[AuditEvent]) -> int:
         """Give pending records their places in the chain, in one statement
         (``madoguchi.core.audit`` only; ``seq``, ``prev_hash`` and ``hash`` set on each
-        event); a record that already has a place is never changed."""
+        event); a record that already has a place is never changed.
+
+        Written as ``UPDATE … FROM (VALUES …)``: the same statement through the ORM (a
+        ``CASE`` per column over every record) costs more to build than to run."""
         if not events:
             return 0
-        pending = self.filter(pk__in=[e.pk for e in events], seq__isnull=True)
-        values = {
-            name: models.Case(
-                *(models.When(pk=e.pk, then=models.Value(getattr(e, name))) for e in events),
-                output_field=models.Field() if name == "seq" else models.CharField(),
-            )
-            for name in ("seq", "prev_hash", "hash")
-        }
-        return models.QuerySet.update(pending, **values)
+        connection = connections[self.db]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        cast = ("::bigint", "::bigint", "::varchar", "::varchar") if connection.vendor == "postgresql" else ("",) * 4
+        row = "(" + ", ".join(f"%s{c}" for c in cast) + ")"
+        params: list[Any] = []
+        for e in events:
+            params += [e.pk, e.seq, e.prev_hash, e.hash]
+        sql = (
+            f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "  # noqa: S608 - names from the model
+            "FROM (SELECT column1 AS id, column2 AS seq, column3 AS prev_hash, column4 AS hash "
+            f"FROM (VALUES {', '.join([row] * len(events))}) AS t) AS v "
+            f"WHERE {table}.id = v.id AND {table}.seq IS NULL"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
 
 
 class AuditEvent(models.Model):

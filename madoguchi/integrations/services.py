@@ -277,14 +277,25 @@ def webhook_enqueue_event(
     the deliveries exist only if it commits."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("webhook_enqueue_event must be called inside transaction.atomic")
-    procedure = application.procedure
-    subscriptions = [
-        s
-        for s in WebhookSubscription.objects.filter(is_active=True, departments=procedure.department_id).distinct()
-        if event_type in (s.event_types or [])
-    ]
+    subscriptions = _subscriptions(event_type, application)
     if not subscriptions:
         return []
+    return _write_deliveries(event_type, application, previous, subscriptions)
+
+
+def _subscriptions(event_type: str, application: Application) -> list[WebhookSubscription]:
+    """The active subscriptions of the application's department that want ``event_type``."""
+    department_id = application.procedure.department_id
+    return [
+        s
+        for s in WebhookSubscription.objects.filter(is_active=True, departments=department_id).distinct()
+        if event_type in (s.event_types or [])
+    ]
+
+
+def _write_deliveries(
+    event_type: str, application: Application, previous: str | None, subscriptions: list[WebhookSubscription]
+) -> list[WebhookDelivery]:
     procedure = Procedure.objects.select_related("department").get(pk=application.procedure_id)
     now = timezone.now()
     event_id = uuid.uuid4()
@@ -309,8 +320,12 @@ def _enqueue_safely(*, event_type: str, application: Application, previous: str 
     """The signal receivers' body: a savepoint, and never an exception, so that a
     webhook problem cannot roll back or block the business change."""
     try:
+        # Most departments have no subscription: that read needs no savepoint.
+        subscriptions = _subscriptions(event_type, application)
+        if not subscriptions:
+            return
         with transaction.atomic():
-            webhook_enqueue_event(event_type=event_type, application=application, previous=previous)
+            _write_deliveries(event_type, application, previous, subscriptions)
     except Exception:
         logger.exception("could not queue webhook %s for application %s", event_type, application.pk)
 

@@ -201,21 +201,27 @@ def outbox_enqueue(
         next_attempt_at=now,
         dedupe_key=dedupe_key,
     )
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-            if inbox and user is not None:
-                InboxMessage.objects.create(
-                    user=user, outbox_message=message, subject=message.subject, body=body_text, link_url=link_url
-                )
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
-        # The key was used before (or at the same moment by another transaction).
-        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+    if dedupe_key is None:
+        # Inside the caller's transaction: the rows exist only if the change commits.
+        _write(message, inbox, user, body_text, link_url)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: a used key must not abort the change
+                _write(message, inbox, user, body_text, link_url)
+        except IntegrityError:
+            # The key was used before (or at the same moment by another transaction).
+            return OutboxMessage.objects.get(dedupe_key=dedupe_key)
     if schedule and not inbox:
         _schedule_with_change(message.pk)
     return message
+
+
+def _write(message: OutboxMessage, inbox: bool, user: User | None, body: str, link_url: str) -> None:
+    message.save(force_insert=True)
+    if inbox and user is not None:
+        InboxMessage.objects.create(
+            user=user, outbox_message=message, subject=message.subject, body=body, link_url=link_url
+        )
 
 
 def _schedule_with_change(message_id: int) -> None:

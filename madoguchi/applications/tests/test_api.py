@@ -65,3 +65,33 @@ def test_other_residents_application_is_404(hanako_client: Client, ichiro: User)
     other.force_login(ichiro)
     assert other.get(f"/api/v1/applications/{created['id']}").status_code == 404
     assert other.get("/api/v1/applications").json() == []
+
+
+def test_a_repeat_whose_data_no_longer_passes_returns_the_earlier_application(hanako_client: Client) -> None:
+    key = uuid.uuid4().hex
+    created = _post(hanako_client, {"procedure": "juminhyo-copy", "data": API_DATA, "submission_key": key})
+    assert created.status_code == 201
+    # A retried request with changed (now invalid) data: the key decides, not the data.
+    stale = {**API_DATA, "phone": "12"}
+    again = _post(hanako_client, {"procedure": "juminhyo-copy", "data": stale, "submission_key": key})
+    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    # A new key with the same invalid data is refused.
+    fresh = _post(hanako_client, {"procedure": "juminhyo-copy", "data": stale, "submission_key": uuid.uuid4().hex})
+    assert fresh.status_code == 422
+    assert Application.objects.count() == 1
+
+
+def test_another_residents_key_conflicts_and_leaves_nothing(hanako_client: Client, ichiro: User) -> None:
+    key = uuid.uuid4().hex
+    assert (
+        _post(hanako_client, {"procedure": "juminhyo-copy", "data": API_DATA, "submission_key": key}).status_code == 201
+    )
+    number = Application.objects.get().reference_number
+    other = Client()
+    other.force_login(ichiro)
+    answer = _post(other, {"procedure": "juminhyo-copy", "data": API_DATA, "submission_key": key})
+    assert answer.status_code == 409
+    # Nothing of the refused attempt is left behind.
+    assert Application.objects.count() == 1
+    assert Application.objects.get().reference_number == number
+    assert OutboxMessage.objects.filter(channel="email").count() == 1

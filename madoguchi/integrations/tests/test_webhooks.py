@@ -188,11 +188,11 @@ def test_the_submit_is_not_rolled_back_when_queueing_the_webhook_fails(
 ) -> None:
     subscribe(receiver.url)
 
-    def broken(**kwargs: Any) -> None:
+    def broken(*args: Any) -> None:
         WebhookDelivery.objects.create(subscription_id=0, event_id="00000000-0000-0000-0000-000000000000")
         raise RuntimeError("webhook table is broken")
 
-    monkeypatch.setattr(services, "webhook_enqueue_event", broken)
+    monkeypatch.setattr(services, "_write_deliveries", broken)
     application = submit(hanako)
     assert Application.objects.get(pk=application.pk).status == "submitted"
     assert AuditEvent.objects.filter(action="application.submit", target_id=str(application.pk)).exists()
